@@ -1,0 +1,63 @@
+"""The .ami language: source text → parse tree → model → OPA input (validated).
+
+`compile_file(path)` and `compile_text(text, file)` return the compiled input document; any
+mistake in the input raises `InputError` carrying every diagnostic found."""
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from .builder import Builder
+from .diagnostics import Diagnostic, InputError, Span
+from .emit import SCHEMA_VERSION, emit
+from .model import Model
+from .parser import parse
+from .source import Source, from_bytes, read
+from .validate import Located, check_model
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "Diagnostic",
+    "InputError",
+    "Model",
+    "Source",
+    "Span",
+    "compile_file",
+    "compile_source",
+    "compile_text",
+    "load_model",
+]
+
+
+def load_model(source: Source) -> tuple[Model, dict[str, Located]]:
+    """Parse and check a source; raises `InputError` with every problem found."""
+    tree = parse(source.text, source.file)
+    builder = Builder(source.file, source.sha256)
+    model = builder.build(tree)
+    ids, problems = check_model(model)
+    problems = builder.problems + problems
+    if problems:
+        raise InputError(problems, {source.file: source.text})
+    return model, ids
+
+
+def compile_source(source: Source, validate: bool = True) -> dict[str, Any]:
+    """The compiled OPA input of a source, validated against the input schema."""
+    model, ids = load_model(source)
+    doc = emit(model, ids)
+    if validate:
+        from .schema import validate_input
+
+        validate_input(doc)
+    return doc
+
+
+def compile_text(text: str, file: str = "<string>") -> dict[str, Any]:
+    """Compile deployment text (the sha256 is of its UTF-8 bytes)."""
+    data = text.encode("utf-8")
+    return compile_source(Source(file, text, hashlib.sha256(data).hexdigest()))
+
+
+def compile_file(path: str) -> dict[str, Any]:
+    """Compile a deployment file."""
+    return compile_source(read(path))

@@ -1,0 +1,100 @@
+"""Positioned diagnostics: the one error type of the compiler, rendered like a compiler's."""
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+
+@dataclass(frozen=True)
+class Span:
+    """A source range: 1-based line and column, end exclusive (as Lark and SARIF count)."""
+
+    file: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+    def as_dict(self) -> dict:
+        return {
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "end_line": self.end_line,
+            "end_column": self.end_column,
+        }
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One problem with the input, at a position, with an optional hint on how to fix it."""
+
+    span: Span
+    message: str
+    hint: str | None = None
+    related: tuple[Span, ...] = ()
+
+
+@dataclass
+class InputError(Exception):
+    """The input is wrong: one or more diagnostics, all reported together (exit code 2)."""
+
+    diagnostics: list[Diagnostic]
+    sources: dict[str, str] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return render_all(self.diagnostics, self.sources)
+
+
+def suggest(word: str, allowed: Iterable[str]) -> str | None:
+    """The closest allowed word to a misspelt one, if any is close."""
+    matches = difflib.get_close_matches(word, list(allowed), n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
+def allowed_words_hint(word: str, allowed: Sequence[str], what: str = "allowed") -> str:
+    """'did you mean X? allowed: a, b, c' — the hint for an unknown word of a closed vocabulary."""
+    close = suggest(word, allowed)
+    listing = f"{what}: {', '.join(allowed)}"
+    return f"did you mean '{close}'? {listing}" if close else listing
+
+
+def _source_line(sources: dict[str, str], span: Span) -> str | None:
+    text = sources.get(span.file)
+    if text is None:
+        return None
+    lines = text.splitlines()
+    if 1 <= span.line <= len(lines):
+        return lines[span.line - 1]
+    return None
+
+
+def render(diagnostic: Diagnostic, sources: dict[str, str]) -> str:
+    """`file:line:col: error: message`, the source line, a caret underline and the hint."""
+    span = diagnostic.span
+    out = [f"{span}: error: {diagnostic.message}"]
+    line = _source_line(sources, span)
+    if line is not None:
+        shown = line.expandtabs(1)[:200]
+        gutter = f"{span.line:>5} | "
+        out.append(f"{gutter}{shown}")
+        width = span.end_column - span.column if span.end_line == span.line else len(shown) - span.column + 1
+        width = max(1, min(width, max(1, len(shown) - span.column + 1)))
+        out.append(" " * (len(gutter) - 2) + "| " + " " * (span.column - 1) + "^" * width)
+    for other in diagnostic.related:
+        out.append(f"  note: see {other}")
+    if diagnostic.hint:
+        out.append(f"  hint: {diagnostic.hint}")
+    return "\n".join(out)
+
+
+def render_all(diagnostics: Sequence[Diagnostic], sources: dict[str, str]) -> str:
+    """Every diagnostic in source order, followed by a count."""
+    ordered = sorted(diagnostics, key=lambda d: (d.span.file, d.span.line, d.span.column))
+    body = "\n".join(render(d, sources) for d in ordered)
+    count = len(ordered)
+    return f"{body}\n{count} error{'s' if count != 1 else ''}"

@@ -1,0 +1,130 @@
+"""Source text → parse tree. The Lark parser is built once; its errors become positioned diagnostics
+that say in words what was expected."""
+from __future__ import annotations
+
+import functools
+from importlib import resources
+
+from lark import Lark, Token, Tree
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+from .diagnostics import Diagnostic, InputError, Span, suggest
+
+_WORDS = {
+    "NAME": "a name",
+    "STRING": "a quoted string",
+    "NUMBER": "a number",
+    "RULE_ID": "a rule id such as AMI-OWN-001",
+    "ARROW": "'->' or '<->'",
+    "COMMA": "','",
+    "STAR": "'*'",
+    "_NL": "the end of the line",
+    "$END": "the end of the file",
+}
+_STATEMENT_WORDS = ("deployment", "party", "agreement", "domain", "device", "link", "flow", "delegation", "waiver")
+
+
+@functools.lru_cache(maxsize=1)
+def lark_parser() -> Lark:
+    """The LALR parser of the language, built once per process."""
+    grammar = resources.files("amisec.compiler").joinpath("grammar.lark").read_text(encoding="utf-8")
+    return Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=True)
+
+
+def parse(text: str, file: str) -> Tree:
+    """Parse source text; raise `InputError` with one positioned diagnostic on a syntax error."""
+    parser = lark_parser()
+    try:
+        return parser.parse(text)
+    except UnexpectedInput as err:
+        raise InputError([_diagnose(err, text, file)], {file: text}) from None
+
+
+def _terminal_words(names: set[str] | frozenset[str]) -> list[str]:
+    parser = lark_parser()
+    words = []
+    for name in sorted(names):
+        if name in _WORDS:
+            words.append(_WORDS[name])
+            continue
+        try:
+            pattern = parser.get_terminal(name).pattern
+        except KeyError:
+            words.append(name.lower())
+            continue
+        words.append(f"'{pattern.value}'" if pattern.type == "str" else name.lower())
+    return sorted(set(words))
+
+
+def _expected_phrase(names: set[str] | frozenset[str]) -> str:
+    words = _terminal_words(names)
+    if len(words) > 6:
+        return "expected one of " + ", ".join(words)
+    if len(words) == 1:
+        return f"expected {words[0]}"
+    return "expected " + ", ".join(words[:-1]) + f" or {words[-1]}"
+
+
+def _describe(token: Token) -> str:
+    if token.type == "$END":
+        return "end of file"
+    if token.type == "_NL":
+        return "end of line"
+    if token.type in ("NAME", "NUMBER", "RULE_ID"):
+        return f"'{token}'"
+    if token.type == "STRING":
+        return f"string {token}"
+    return f"'{token}'"
+
+
+def _diagnose(err: UnexpectedInput, text: str, file: str) -> Diagnostic:
+    if isinstance(err, UnexpectedCharacters):
+        return _bad_character(err, text, file)
+    if isinstance(err, UnexpectedEOF):
+        line, col = _end_position(text)
+        return Diagnostic(Span(file, line, col, line, col + 1), f"unexpected end of file; {_expected_phrase(err.expected)}")
+    assert isinstance(err, UnexpectedToken)
+    return _bad_token(err, text, file)
+
+
+def _bad_token(err: UnexpectedToken, text: str, file: str) -> Diagnostic:
+    token = err.token
+    if token.type == "$END":
+        line, col = _end_position(text)
+        span = Span(file, line, col, line, col + 1)
+    else:
+        line = token.line or 1
+        col = token.column or 1
+        end_col = token.end_column if token.end_line == line and token.end_column else col + 1
+        span = Span(file, line, col, line, max(end_col, col + 1))
+    expected = set(err.expected) - {"_NL"} if token.type == "_NL" else set(err.expected)
+    message = f"unexpected {_describe(token)}; {_expected_phrase(err.expected)}"
+    hint = None
+    keywords = {w.upper() for w in _STATEMENT_WORDS}
+    if token.type == "NAME" and keywords & expected:
+        close = suggest(str(token), _STATEMENT_WORDS)
+        hint = f"did you mean '{close}'?" if close else "a statement starts with one of: " + ", ".join(_STATEMENT_WORDS)
+    elif token.type == "_NL" and "LBRACE" in expected and len(expected) == 1:
+        hint = "a block starts with '{' on the same line as its header"
+    elif token.type == "_NL" and expected == {"NAME"}:
+        hint = "a list continues on the next line only after a trailing comma"
+    return Diagnostic(span, message, hint)
+
+
+def _bad_character(err: UnexpectedCharacters, text: str, file: str) -> Diagnostic:
+    char = text[err.pos_in_stream] if err.pos_in_stream < len(text) else ""
+    span = Span(file, err.line, err.column, err.line, err.column + 1)
+    if char == '"':
+        return Diagnostic(span, "unterminated string", 'a string starts and ends with " on the same line')
+    shown = repr(char)[1:-1] if not char.isprintable() or char.isspace() else char
+    hint = None
+    if char.isalpha() and not char.isascii():
+        hint = "names use ASCII letters, digits and _ only"
+    elif char == "-":
+        hint = "links are written a -> b or a <-> b; rule ids as AMI-OWN-001"
+    return Diagnostic(span, f"unexpected character '{shown}'", hint or "see the language reference in the README")
+
+
+def _end_position(text: str) -> tuple[int, int]:
+    lines = text.split("\n")
+    return len(lines), len(lines[-1]) + 1

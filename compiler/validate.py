@@ -1,0 +1,140 @@
+"""Semantic checks of a model: ids are unique, every reference names an element of the right
+kind. Collects every problem instead of stopping at the first."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+from .diagnostics import Diagnostic, allowed_words_hint, suggest
+from .model import Model, Ref
+
+COLLECTIONS = ("parties", "agreements", "domains", "devices", "links", "flows", "delegations")
+SINGULAR = {
+    "parties": "party",
+    "agreements": "agreement",
+    "domains": "domain",
+    "devices": "device",
+    "links": "link",
+    "flows": "flow",
+    "delegations": "delegation",
+}
+
+
+@dataclass(frozen=True)
+class Located:
+    collection: str
+    index: int
+    element: Any
+
+
+def index_ids(model: Model, problems: list[Diagnostic]) -> dict[str, Located]:
+    """Every element by id (one namespace for all kinds); duplicates are reported with both lines."""
+    ids: dict[str, Located] = {}
+    for collection in COLLECTIONS:
+        for i, element in enumerate(getattr(model, collection)):
+            first = ids.get(element.id)
+            if first is not None:
+                problems.append(
+                    Diagnostic(
+                        element.span,
+                        f"duplicate id '{element.id}': already used by the {SINGULAR[first.collection]} on line {first.element.span.line}",
+                        "every party, agreement, domain, device, link, flow and delegation needs its own id",
+                        (first.element.span,),
+                    )
+                )
+                continue
+            ids[element.id] = Located(collection, i, element)
+    return ids
+
+
+def _refs(model: Model) -> Iterator[tuple[Ref, tuple[str, ...], str]]:
+    """Every reference in the model with the collections it may point into and what it is for."""
+    if model.deployment and model.deployment.utility:
+        yield model.deployment.utility, ("parties",), "the deployment's utility"
+    for a in model.agreements:
+        for r in a.between:
+            yield r, ("parties",), f"a party of agreement {a.id}"
+        for r in a.covers:
+            yield r, ("devices", "links"), f"what agreement {a.id} covers"
+    for d in model.domains:
+        if d.customer:
+            yield d.customer, ("parties",), f"the customer of domain {d.id}"
+    for dev in model.devices:
+        yield dev.domain, ("domains",), f"the domain of device {dev.id}"
+        if dev.owner:
+            yield dev.owner, ("parties",), f"the owner of device {dev.id}"
+        c = dev.control
+        if c:
+            yield c.by, ("parties",), f"the controller of device {dev.id}"
+            if c.party:
+                yield c.party, ("parties",), f"the party {c.basis} of device {dev.id}"
+            if c.agreement:
+                yield c.agreement, ("agreements",), f"the agreement device {dev.id} is controlled under"
+    for link in model.links:
+        yield link.source, ("devices",), f"an end of link {link.id}"
+        yield link.target, ("devices",), f"an end of link {link.id}"
+    for f in model.flows:
+        yield f.source, ("devices",), f"the source of flow {f.id}"
+        yield f.target, ("devices",), f"the destination of flow {f.id}"
+        if f.signed_by:
+            yield f.signed_by, ("parties",), f"the signer of flow {f.id}"
+    for g in model.delegations:
+        for r in (g.source, g.target):
+            if r:
+                yield r, ("parties",), f"a party of delegation {g.id}"
+        for r in g.over:
+            yield r, ("devices",), f"a device delegation {g.id} is over"
+        if g.consent:
+            yield g.consent, ("agreements",), f"the consent of delegation {g.id}"
+    for w in model.waivers:
+        yield w.on, COLLECTIONS, f"the element waiver {w.rule} is on"
+
+
+def check_references(model: Model, ids: dict[str, Located], problems: list[Diagnostic]) -> None:
+    """Every reference resolves, and to an element of a kind it may name."""
+    by_collection: dict[str, list[str]] = {c: [] for c in COLLECTIONS}
+    for name, loc in ids.items():
+        by_collection[loc.collection].append(name)
+    for ref, allowed, purpose in _refs(model):
+        loc = ids.get(ref.id)
+        kinds = " or ".join(SINGULAR[c] for c in allowed) if len(allowed) < 3 else "element"
+        if loc is None:
+            candidates = [n for c in allowed for n in by_collection[c]]
+            close = suggest(ref.id, candidates)
+            hint = f"did you mean '{close}'?" if close else (
+                allowed_words_hint(ref.id, sorted(candidates), f"known {kinds}s") if candidates else f"declare the {kinds} first"
+            )
+            problems.append(Diagnostic(ref.span, f"unknown {kinds} '{ref.id}' ({purpose})", hint))
+        elif loc.collection not in allowed:
+            problems.append(
+                Diagnostic(
+                    ref.span,
+                    f"'{ref.id}' is a {SINGULAR[loc.collection]}, but {purpose} must be a {kinds}",
+                    f"{ref.id} is declared on line {loc.element.span.line}",
+                    (loc.element.span,),
+                )
+            )
+
+
+def check_model(model: Model) -> tuple[dict[str, Located], list[Diagnostic]]:
+    """Run every semantic check; returns the id index and all problems found."""
+    problems: list[Diagnostic] = []
+    ids = index_ids(model, problems)
+    check_references(model, ids, problems)
+    _check_utility(model, ids, problems)
+    return ids, problems
+
+
+def _check_utility(model: Model, ids: dict[str, Located], problems: list[Diagnostic]) -> None:
+    """The party a deployment belongs to must be declared as a utility."""
+    ref = model.deployment.utility if model.deployment else None
+    loc = ids.get(ref.id) if ref else None
+    if ref and loc and loc.collection == "parties" and loc.element.kind != "utility":
+        problems.append(
+            Diagnostic(
+                ref.span,
+                f"the deployment's utility '{ref.id}' is a {loc.element.kind} party, not a utility",
+                f"declare it as: party {ref.id} \"…\" : utility",
+                (loc.element.span,),
+            )
+        )

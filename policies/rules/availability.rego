@@ -1,0 +1,334 @@
+package amisec.rules.availability
+
+import rego.v1
+
+import data.amisec.lib
+
+# METADATA
+# title: Meters and edge devices reach a head end
+# description: >-
+#   Every meter, and every other device in a utility edge or premise edge domain that has a
+#   link, is connected by some path of links to a head end. A device with no such path cannot
+#   deliver its reads or alerts, nor receive commands. Edge devices other than meters that have
+#   no link at all are left to the model hygiene rules, which flag unlinked devices.
+# custom:
+#   id: AMI-AVL-001
+#   principle: availability
+#   severity: high
+#   section: "3.1.1"
+#   objective: >-
+#     Utilities provide AMI services and primary desire reliably gather information from the
+#     Customer to support the availability, resiliency and survivability of the electric grid.
+#   use_cases: []
+#   subject: devices
+#   evidence: "{n} meter and edge device fleet(s) reach a head end: {ids}"
+#   remediation: >-
+#     Add the links (for example to a collector or to an AMI gateway meter) that connect the
+#     device to a head end.
+edge_reaches_head_end := {
+	"subjects": [i | some i; d := input.devices[i]; _needs_head_end(d)],
+	"violations": [lib.violation(
+		"devices", i,
+		sprintf("%s is not connected by any path of links to a head end, so its data is never collected and it cannot be commanded", [_fleet(d)]),
+		"a path of links to a head end",
+		"no path to any head end",
+	) |
+		some i
+		d := input.devices[i]
+		_needs_head_end(d)
+		not d.reaches_head_end
+	],
+}
+
+_needs_head_end(d) if d.kind == "meter"
+
+_needs_head_end(d) if {
+	d.kind != "meter"
+	d.domain_kind in {"utility_edge", "premise_edge"}
+	d.link_count > 0
+}
+
+# METADATA
+# title: No single point of failure between meters and the head end
+# description: >-
+#   A device that lies on every path from a meter fleet to the head end (the compiler's
+#   head_end_cut) and is a single unit (count 1) without redundancy (redundancy below 2) is a
+#   single point of failure: losing it cuts the whole fleet off. A single head end with
+#   redundancy 1 counts. The finding is reported on the failing device and names the fleet
+#   that depends on it.
+# custom:
+#   id: AMI-AVL-002
+#   principle: availability
+#   severity: high
+#   section: "2.5"
+#   objective: >-
+#     System Use Case 1 explores how the AMI system responds and recovers to individual
+#     component failures, communications failures, and broader outages/disasters.
+#   use_cases: [system.recovery]
+#   subject: devices
+#   evidence: "{n} meter fleet(s) reach the head end without a single unredundant device on every path: {ids}"
+#   remediation: >-
+#     Give the device redundancy 2 or more (a standby unit), deploy it as a fleet of several
+#     units, or add an alternative path that bypasses it.
+no_single_point_of_failure := {
+	"subjects": [i |
+		_enabled("system.recovery")
+		some i
+		d := input.devices[i]
+		_meter_on_network(d)
+	],
+	"violations": [lib.violation(
+		"devices", j,
+		sprintf("%s reach the head end only through %s, a single %s with redundancy %d; losing it cuts the fleet off from every head end", [_fleet(d), s.id, s.kind, s.redundancy]),
+		"no single unit without redundancy on every path to the head end",
+		sprintf("%s: count 1, redundancy %d, on every path of %s", [s.id, s.redundancy, d.id]),
+	) |
+		_enabled("system.recovery")
+		some i
+		d := input.devices[i]
+		_meter_on_network(d)
+		some j in d.head_end_cut
+		j != i
+		s := input.devices[j]
+		_single_unredundant(s)
+	],
+}
+
+_meter_on_network(d) if {
+	d.kind == "meter"
+	d.reaches_head_end
+}
+
+_single_unredundant(d) if {
+	d.count == 1
+	d.redundancy < 2
+}
+
+# METADATA
+# title: Head ends are redundant
+# description: >-
+#   When the deployment plans for system recovery, every head end has a standby (redundancy 2
+#   or more) or is deployed as several units, so the failure of one head end does not stop
+#   collection and control for the whole system.
+# custom:
+#   id: AMI-AVL-003
+#   principle: availability
+#   severity: high
+#   section: "2.5"
+#   objective: Recover from AMI component and telecommunications failures
+#   use_cases: [system.recovery]
+#   subject: devices
+#   evidence: "{n} head end(s) with redundancy 2 or more: {ids}"
+#   remediation: Declare redundancy 2 or more on the head end (a standby site) or deploy several head ends.
+head_end_redundancy := {
+	"subjects": [i | _enabled("system.recovery"); some i; d := input.devices[i]; d.kind == "head_end"],
+	"violations": [lib.violation(
+		"devices", i,
+		sprintf("%s is a single head end with redundancy %d; a failure of it stops collection and control for the whole system until it is repaired", [d.id, d.redundancy]),
+		"redundancy 2 or more",
+		sprintf("redundancy %d, count %d", [d.redundancy, d.count]),
+	) |
+		_enabled("system.recovery")
+		some i
+		d := input.devices[i]
+		d.kind == "head_end"
+		not _redundant(d)
+	],
+}
+
+_redundant(d) if d.redundancy >= 2
+
+_redundant(d) if d.count >= 2
+
+# METADATA
+# title: Meters have a link that carries meter reads
+# description: >-
+#   For remote reads, every linked meter has at least one link that carries meter_reads.
+#   A meter whose links carry only other data classes has no declared way to deliver its
+#   reads. Only the meter's own links are examined; whether the classes are carried all the
+#   way to the head end is checked through flows.
+# custom:
+#   id: AMI-AVL-004
+#   principle: availability
+#   severity: medium
+#   section: "3.1.4"
+#   objective: To provide timely availability of meter data.
+#   use_cases: [billing.remote_read]
+#   subject: devices
+#   evidence: "{n} meter fleet(s) with a link that carries meter_reads: {ids}"
+#   remediation: Add meter_reads to the `carries` list of the link that connects the meter towards the head end.
+meter_reads_carried := {
+	"subjects": [i | _enabled("billing.remote_read"); some i; d := input.devices[i]; _linked_meter(d)],
+	"violations": [lib.violation(
+		"devices", i,
+		sprintf("%s has links, but none of them carries meter_reads, so its reads cannot be delivered", [_fleet(d)]),
+		"a link carrying meter_reads",
+		sprintf("links carry: %s", [_list(d.handles)]),
+	) |
+		_enabled("billing.remote_read")
+		some i
+		d := input.devices[i]
+		_linked_meter(d)
+		not "meter_reads" in d.handles
+	],
+}
+
+_linked_meter(d) if {
+	d.kind == "meter"
+	d.link_count > 0
+}
+
+# METADATA
+# title: Emergency demand response arrives within a minute
+# description: >-
+#   With emergency demand response, every emergency-priority dr_signal or load_limit_command
+#   flow (the signals distribution use case 1 sends) declares a latency budget of at most
+#   60 s, the seed's "minute to sub-minute notices", and the latencies of the links on its path
+#   add up to no more than that budget. A link on the path without a declared latency makes
+#   the path latency unknown, and an unknown latency fails: it cannot show the notice arrives in
+#   time.
+# custom:
+#   id: AMI-AVL-005
+#   principle: availability
+#   severity: high
+#   section: "3.1.2"
+#   objective: >-
+#     There are two levels of advanced warning which are envisioned for AMI demand response
+#     systems as outlined in Distribution Use Case 2. The first being predicted energy
+#     shortages—a few hours notice in advanced—and the emergency shortages—minute to sub-minute
+#     notices.
+#   use_cases: [distribution.emergency_dr]
+#   subject: flows
+#   evidence: "{n} emergency demand response flow(s) with a budget of at most 60 s that their path meets: {ids}"
+#   remediation: >-
+#     Give the flow `latency 60s` or less, declare `latency` on every link of its path, and use
+#     links fast enough that the path fits the budget.
+emergency_dr_latency := {
+	"subjects": [i | _enabled("distribution.emergency_dr"); some i; f := input.flows[i]; _emergency_dr(f)],
+	"violations": [lib.violation("flows", i, sprintf("%s: %s", [f.id, _edr_problem(f)]), "budget of at most 60 s, met by the path's latency", _latencies(f)) |
+		_enabled("distribution.emergency_dr")
+		some i
+		f := input.flows[i]
+		_emergency_dr(f)
+		not _edr_in_time(f)
+	],
+}
+
+_emergency_dr(f) if {
+	f.priority == "emergency"
+	f.data in {"dr_signal", "load_limit_command"}
+}
+
+_edr_in_time(f) if {
+	is_number(f.latency_s)
+	f.latency_s <= 60
+	is_number(f.path_latency_s)
+	f.path_latency_s <= f.latency_s
+}
+
+_edr_problem(f) := "the emergency signal declares no latency budget, so nothing shows it arrives within a minute" if {
+	not is_number(f.latency_s)
+} else := sprintf("the latency budget of %s is longer than the minute an emergency shortage allows", [_secs(f.latency_s)]) if {
+	f.latency_s > 60
+} else := "no path of links carries the signal, so it never arrives" if {
+	not f.path_found
+} else := sprintf("the latency of its path (%s) is unknown because a link on it declares no latency", [_path_ids(f)]) if {
+	not is_number(f.path_latency_s)
+} else := sprintf("its path (%s) takes %s, more than its budget of %s", [_path_ids(f), _secs(f.path_latency_s), _secs(f.latency_s)])
+
+# METADATA
+# title: Connect, disconnect and limit commands have a latency budget
+# description: >-
+#   Every disconnect_command and load_limit_command flow declares a latency budget, the
+#   time within which the command must reach the meter. Without one the timeliness of the
+#   service is unstated and cannot be checked against the path (AMI-CON-003 does that check).
+# custom:
+#   id: AMI-AVL-006
+#   principle: availability
+#   severity: medium
+#   section: "3.1.4"
+#   objective: To establish timely connectivity to connect/disconnect/limit service
+#   use_cases: [billing.remote_disconnect]
+#   subject: flows
+#   evidence: "{n} connect/disconnect/limit flow(s) with a latency budget: {ids}"
+#   remediation: Add `latency D` to the flow with the time within which the command must take effect.
+disconnect_latency_budget := {
+	"subjects": [i | _enabled("billing.remote_disconnect"); some i; f := input.flows[i]; _switching(f)],
+	"violations": [lib.violation(
+		"flows", i,
+		sprintf("%s sends %s to %s without a latency budget, so nothing states or checks how quickly service is switched", [f.id, f.data, f.to]),
+		"a latency budget",
+		"no latency",
+	) |
+		_enabled("billing.remote_disconnect")
+		some i
+		f := input.flows[i]
+		_switching(f)
+		not is_number(f.latency_s)
+	],
+}
+
+_switching(f) if f.data in {"disconnect_command", "load_limit_command"}
+
+# METADATA
+# title: Demand response signals are prioritised
+# description: >-
+#   Every dr_signal flow has priority high or emergency, so that it is not queued behind bulk
+#   traffic (interval reads, firmware images) when the network is over-subscribed. A declared
+#   link bandwidth alone is not accepted as evidence: it states capacity, not headroom for the
+#   signal when that capacity is exhausted.
+# custom:
+#   id: AMI-AVL-007
+#   principle: availability
+#   severity: medium
+#   section: "3.1.2"
+#   objective: >-
+#     Ensure that the system is resilient to periods of over-subscribed network utilization,
+#     especially in the case of emergency shortages.
+#   use_cases: [customer.demand_response, distribution.emergency_dr]
+#   subject: flows
+#   evidence: "{n} demand response flow(s) with high or emergency priority: {ids}"
+#   remediation: Give the flow `priority high`, or `priority emergency` for emergency shortages.
+dr_signal_priority := {
+	"subjects": [i | _dr_enabled; some i; f := input.flows[i]; f.data == "dr_signal"],
+	"violations": [lib.violation(
+		"flows", i,
+		sprintf("%s sends dr_signal at normal priority; when the network is over-subscribed it waits behind meter reads and firmware downloads and may arrive too late", [f.id]),
+		"priority high or emergency",
+		sprintf("priority %s", [f.priority]),
+	) |
+		_dr_enabled
+		some i
+		f := input.flows[i]
+		f.data == "dr_signal"
+		not f.priority in {"high", "emergency"}
+	],
+}
+
+_dr_enabled if _enabled("customer.demand_response")
+
+_dr_enabled if _enabled("distribution.emergency_dr")
+
+# Use-case gating is repeated here (the runner also applies `use_cases`) so that the rule
+# gives the same answer when an OPA server is queried directly.
+_enabled(use_case) if use_case in input.deployment.use_cases
+
+_fleet(d) := sprintf("%s (%d %s devices)", [d.id, d.count, d.kind]) if d.count > 1
+
+_fleet(d) := sprintf("%s (%s)", [d.id, d.kind]) if d.count <= 1
+
+_list(xs) := "nothing" if count(xs) == 0
+
+_list(xs) := concat(", ", xs) if count(xs) > 0
+
+_path_ids(f) := concat(", ", [input.links[k].id | some k in f.path])
+
+_latencies(f) := sprintf("budget %s, path latency %s", [_secs(f.latency_s), _secs(f.path_latency_s)])
+
+# Seconds without a trailing ".0"; "unknown" for null.
+_secs(x) := sprintf("%d s", [round(x)]) if {
+	is_number(x)
+	round(x) == x
+} else := sprintf("%v s", [x]) if {
+	is_number(x)
+} else := "unknown"

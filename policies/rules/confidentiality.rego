@@ -1,0 +1,267 @@
+# Confidentiality of customer data and payment data, in transit and at rest (seed 3.1.2, 3.1.4).
+package amisec.rules.confidentiality
+
+import rego.v1
+
+import data.amisec.lib
+
+# Data classes that describe a customer or their premises.
+_customer_data := ["meter_reads", "usage_data", "location_data", "customer_message"]
+
+# Data classes of customer payments and prepaid balances.
+_payment_data := ["payment_data", "prepay_balance"]
+
+# Media that run over networks the utility shares with others; a link whose medium is not
+# declared counts as public, so silence never passes.
+_public_media := ["internet", "cellular", "satellite", "wifi", "wimax", "dsl"]
+
+# Systems that keep customer records (permanent storage) rather than relay them. Head ends and
+# aggregators stage data only transiently; customer-premise devices hold the customer's own data.
+_record_systems := [
+	"mdms", "billing_system", "payment_system", "customer_interface",
+	"third_party_system", "outage_management", "draacs",
+]
+
+# Positive list, so an unknown value fails closed.
+_ciphers := ["aes_128", "aes_256", "tls_1_2", "tls_1_3", "dtls", "ipsec"]
+
+_carries_any(l, classes) if {
+	some c in classes
+	c in l.carries
+}
+
+_handles_any(d, classes) if {
+	some c in classes
+	c in d.handles
+}
+
+# The carried classes among `classes`, for messages.
+_named(l, classes) := concat(", ", [c | some c in l.carries; c in classes])
+
+_stored(d, classes) := concat(", ", [c | some c in d.handles; c in classes])
+
+_encrypted(l) if l.encryption in _ciphers
+
+_authenticated(l) if l.authentication in ["one_way", "mutual"]
+
+_strong_integrity(l) if l.integrity in ["mac", "signature"]
+
+_public(l) if l.medium in _public_media
+
+_public(l) if l.medium == null
+
+_storage_encrypted(d) if d.storage == "encrypted"
+
+_record_system(d) if d.kind in _record_systems
+
+# METADATA
+# title: Customer data is encrypted in transit
+# description: >-
+#   Every link that carries customer data (meter reads, usage data, location data, customer
+#   messages) encrypts it, whatever the medium. Applies wherever such data is carried, including
+#   the links of billing.remote_read, customer.usage_access and customer.third_party_management.
+# custom:
+#   id: AMI-CNF-001
+#   principle: confidentiality
+#   severity: high
+#   section: "3.1.4"
+#   objective: >-
+#     To maintain privacy of customer information in transit and within temporary and permanent
+#     memory storage.
+#   use_cases: []
+#   subject: links
+#   evidence: "{n} link(s) carrying customer data encrypt it: {ids}"
+#   remediation: >-
+#     Set the link's encryption to aes_128, aes_256, tls_1_2, tls_1_3, dtls or ipsec, or stop
+#     carrying customer data over it.
+customer_data_encrypted_in_transit := {
+	"subjects": [i | some i; l := input.links[i]; _carries_any(l, _customer_data)],
+	"violations": [lib.violation("links", i, msg, "encryption other than none", sprintf("encryption %s", [l.encryption])) |
+		some i
+		l := input.links[i]
+		_carries_any(l, _customer_data)
+		not _encrypted(l)
+		msg := sprintf(
+			"%s carries %s between %s and %s with encryption %s; anyone who can listen on the link can read the customers' data",
+			[l.id, _named(l, _customer_data), l.from, l.to, l.encryption],
+		)
+	],
+}
+
+# METADATA
+# title: Customer and payment data over public networks is encrypted to an authenticated peer
+# description: >-
+#   A link over a public or carrier network (internet, cellular, satellite, wifi, wimax, dsl, or a
+#   link whose medium is not declared) that carries customer or payment data is encrypted and
+#   authenticates at least its peer; encryption to an unauthenticated peer lets a man in the middle
+#   read the data.
+# custom:
+#   id: AMI-CNF-002
+#   principle: confidentiality
+#   severity: high
+#   section: "3.1.4"
+#   objective: >-
+#     To security meter data being transmitted; avoid customer’s private data being released or
+#     intercepted
+#   use_cases: []
+#   subject: links
+#   evidence: "{n} public-network link(s) carrying customer or payment data are encrypted and authenticated: {ids}"
+#   remediation: >-
+#     Encrypt the link (tls_1_2, tls_1_3, dtls, ipsec, aes_128 or aes_256) and authenticate the
+#     peer (authentication one_way or mutual), or move the data to a private medium.
+public_media_customer_data := {
+	"subjects": [i | some i; l := input.links[i]; _public_exposed(l)],
+	"violations": [lib.violation("links", i, msg, "encryption other than none and authentication one_way or mutual", sprintf("encryption %s, authentication %s", [l.encryption, l.authentication])) |
+		some i
+		l := input.links[i]
+		_public_exposed(l)
+		not _public_protected(l)
+		msg := sprintf(
+			"%s carries %s between %s and %s over %s with encryption %s and authentication %s; on a shared network the data can be intercepted",
+			[l.id, _named(l, array.concat(_customer_data, _payment_data)), l.from, l.to, _medium_text(l), l.encryption, l.authentication],
+		)
+	],
+}
+
+_public_exposed(l) if {
+	_public(l)
+	_carries_any(l, array.concat(_customer_data, _payment_data))
+}
+
+_public_protected(l) if {
+	_encrypted(l)
+	_authenticated(l)
+}
+
+_medium_text(l) := l.medium if l.medium != null
+
+_medium_text(l) := "an undeclared medium" if l.medium == null
+
+# METADATA
+# title: Systems of record encrypt stored customer data
+# description: >-
+#   Every system that keeps customer records (MDMS, billing, payment, customer interface, third-party
+#   system, outage management, DRAACS) and handles customer data stores it encrypted.
+# custom:
+#   id: AMI-CNF-003
+#   principle: confidentiality
+#   severity: high
+#   section: "3.1.4"
+#   objective: >-
+#     To maintain privacy of customer information in transit and within temporary and permanent
+#     memory storage.
+#   use_cases: []
+#   subject: devices
+#   evidence: "{n} system(s) of record holding customer data encrypt their storage: {ids}"
+#   remediation: Set the device's storage to encrypted.
+customer_data_at_rest := {
+	"subjects": [i | some i; d := input.devices[i]; _record_system(d); _handles_any(d, _customer_data)],
+	"violations": [lib.violation("devices", i, msg, "storage encrypted", sprintf("storage %s", [d.storage])) |
+		some i
+		d := input.devices[i]
+		_record_system(d)
+		_handles_any(d, _customer_data)
+		not _storage_encrypted(d)
+		msg := sprintf(
+			"%s (%s) keeps %s in %s storage; a stolen disk or backup exposes customer records",
+			[d.id, d.kind, _stored(d, _customer_data), d.storage],
+		)
+	],
+}
+
+# METADATA
+# title: Payment data is encrypted in transit
+# description: >-
+#   Every link that carries payment data or prepaid balances encrypts it. Applies wherever such data
+#   is carried, in particular for customer.prepayment.
+# custom:
+#   id: AMI-CNF-004
+#   principle: confidentiality
+#   severity: critical
+#   section: "3.1.4"
+#   objective: >-
+#     To provide confidentiality to customer payment and associated information; avoid eavesdropping,
+#     interception or collection of customer data stored (temporary or permanent) or in transit
+#   use_cases: []
+#   subject: links
+#   evidence: "{n} link(s) carrying payment data encrypt it: {ids}"
+#   remediation: >-
+#     Set the link's encryption to aes_128, aes_256, tls_1_2, tls_1_3, dtls or ipsec, or stop
+#     carrying payment data over it.
+payment_data_encrypted_in_transit := {
+	"subjects": [i | some i; l := input.links[i]; _carries_any(l, _payment_data)],
+	"violations": [lib.violation("links", i, msg, "encryption other than none", sprintf("encryption %s", [l.encryption])) |
+		some i
+		l := input.links[i]
+		_carries_any(l, _payment_data)
+		not _encrypted(l)
+		msg := sprintf(
+			"%s carries %s between %s and %s with encryption %s; payment details can be read in transit",
+			[l.id, _named(l, _payment_data), l.from, l.to, l.encryption],
+		)
+	],
+}
+
+# METADATA
+# title: Systems of record encrypt stored payment data
+# description: >-
+#   Every system that keeps customer records and handles payment data or prepaid balances stores
+#   them encrypted.
+# custom:
+#   id: AMI-CNF-005
+#   principle: confidentiality
+#   severity: critical
+#   section: "3.1.4"
+#   objective: >-
+#     To provide confidentiality to customer payment and associated information; avoid eavesdropping,
+#     interception or collection of customer data stored (temporary or permanent) or in transit
+#   use_cases: []
+#   subject: devices
+#   evidence: "{n} system(s) of record holding payment data encrypt their storage: {ids}"
+#   remediation: Set the device's storage to encrypted.
+payment_data_at_rest := {
+	"subjects": [i | some i; d := input.devices[i]; _record_system(d); _handles_any(d, _payment_data)],
+	"violations": [lib.violation("devices", i, msg, "storage encrypted", sprintf("storage %s", [d.storage])) |
+		some i
+		d := input.devices[i]
+		_record_system(d)
+		_handles_any(d, _payment_data)
+		not _storage_encrypted(d)
+		msg := sprintf(
+			"%s (%s) keeps %s in %s storage; a stolen disk or backup exposes customers' payment details",
+			[d.id, d.kind, _stored(d, _payment_data), d.storage],
+		)
+	],
+}
+
+# METADATA
+# title: Payment data is integrity-protected in transit
+# description: >-
+#   Every link that carries payment data or prepaid balances protects it with a MAC or a digital
+#   signature, so a balance or payment cannot be altered on the way (a CRC detects noise, not
+#   forgery).
+# custom:
+#   id: AMI-CNF-006
+#   principle: integrity
+#   severity: high
+#   section: "3.1.4"
+#   objective: >-
+#     To provide integrity of data being transmitted including non-repudiation and validation of
+#     customer information transmitted
+#   use_cases: []
+#   subject: links
+#   evidence: "{n} link(s) carrying payment data protect its integrity with a MAC or signature: {ids}"
+#   remediation: Set the link's integrity to mac or signature.
+payment_data_integrity := {
+	"subjects": [i | some i; l := input.links[i]; _carries_any(l, _payment_data)],
+	"violations": [lib.violation("links", i, msg, "integrity mac or signature", sprintf("integrity %s", [l.integrity])) |
+		some i
+		l := input.links[i]
+		_carries_any(l, _payment_data)
+		not _strong_integrity(l)
+		msg := sprintf(
+			"%s carries %s between %s and %s with integrity %s; an altered payment or balance would go unnoticed",
+			[l.id, _named(l, _payment_data), l.from, l.to, l.integrity],
+		)
+	],
+}
