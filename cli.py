@@ -53,5 +53,59 @@ def compile_cmd(file: str, output: str | None) -> None:
         click.echo(text, nl=False)
 
 
+@main.command("fmt")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--check", is_flag=True, help="Print nothing; exit 1 if any file is not formatted.")
+@click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff instead of the formatted text.")
+@click.option("-w", "--write", is_flag=True, help="Rewrite the files in place.")
+@handle_errors
+def fmt_cmd(files: tuple[str, ...], check: bool, show_diff: bool, write: bool) -> None:
+    """Print FILES in canonical formatting (comments kept; same compiled input)."""
+    import difflib
+
+    from .compiler import InputError
+    from .compiler.fmt import format_text
+    from .compiler.source import read
+
+    changed, errors = [], []
+    for path in files:
+        try:
+            source = read(path)
+            formatted = format_text(source.text, path)
+        except InputError as err:
+            errors.append(err)
+            continue
+        if formatted != source.text:
+            changed.append(path)
+        if show_diff:
+            click.echo("".join(difflib.unified_diff(
+                source.text.splitlines(True), formatted.splitlines(True), f"a/{path}", f"b/{path}")), nl=False)
+        elif write:
+            if formatted != source.text:
+                _write_atomic(path, formatted)
+        elif not check:
+            click.echo(formatted, nl=False)
+    for err in errors:
+        click.echo(str(err), err=True)
+    if errors:
+        sys.exit(EXIT_INPUT)
+    if check and changed:
+        for path in changed:
+            click.echo(f"{path}: not formatted (run: amisec fmt -w {path})", err=True)
+        sys.exit(EXIT_FINDINGS)
+
+
+def _write_atomic(path: str, text: str) -> None:
+    """Replace a file in one step, so a concurrent reader never sees half of it."""
+    import os
+    import tempfile
+
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".amisec-", suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
+
+
 if __name__ == "__main__":
     main()

@@ -34,7 +34,7 @@ def _check_controls(rule: str, key: str, ids: object, cat: Catalog) -> list[str]
     problems = []
     for control_id in ids:
         if not isinstance(control_id, str):
-            problems.append(f"{where}: control id {control_id!r} is not a string")
+            problems.append(f"{where}: control id {control_id!r} is not a string (quote it)")
         elif cat.get(control_id) is None:
             hint = _suggest(control_id, list(cat.ids))
             problems.append(f"{where}: {cat.name} has no control '{control_id}'{hint}")

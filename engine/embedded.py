@@ -1,0 +1,87 @@
+"""The embedded engine: regopy (rego-cpp) in-process, wrapped around its known quirks.
+
+- Log level NONE on every interpreter, or rego-cpp prints to stdout.
+- One interpreter per thread (sharing one between threads crashes); each adds the modules and
+  builds the query once, then only sets the input and runs the prepared bundle.
+- Always `x := data.amisec.rules` and read the binding: a bare query whose value is `false`
+  comes back undefined.
+- Never `with input as …` (crashes on rules that call builtins): the input is set directly.
+- Compile errors arrive as s-expressions with byte offsets; they become `file:line:col`.
+- Output strings are not escaped by regopy; see `regopy_output`.
+"""
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any, Mapping, Sequence
+
+import regopy
+from regopy import Interpreter, LogLevel, RegoError
+from regopy import rego_shared as rs
+
+from . import PolicyModule
+from .errors import EngineError
+from .rego_errors import describe
+from .regopy_output import read_binding
+
+QUERY = "x := data.amisec.rules"
+_BINDING = "x"
+# json.dumps escapes exactly the characters regopy does not: a backslash in the dump means one.
+_UNSAFE_MARK = "\\"
+
+
+class _Session:
+    """One interpreter with the policies loaded and the query built; used by one thread only."""
+
+    def __init__(self, modules: Sequence[PolicyModule]) -> None:
+        self.sources = {m.path: m.source for m in modules}
+        self.interpreter = Interpreter()
+        self.interpreter.log_level = LogLevel.NONE
+        try:
+            for module in modules:
+                self.interpreter.add_module(module.path, module.source)
+            self.bundle = self.interpreter.build(QUERY)
+        except RegoError as err:
+            raise EngineError("the policies do not compile", describe(str(err), self.sources)) from None
+
+    def run(self, input_doc: Mapping[str, Any]) -> Any:
+        raw_strings_only = _UNSAFE_MARK in json.dumps(input_doc, ensure_ascii=False)
+        try:
+            self.interpreter.set_input(dict(input_doc))
+            output = rs.rego_bundle_query(self.interpreter._impl, self.bundle._impl)
+        except RegoError as err:
+            raise EngineError("policy evaluation failed", describe(str(err), self.sources)) from None
+        try:
+            return read_binding(output, _BINDING, raw_strings_only=raw_strings_only)
+        finally:
+            rs.rego_free_output(output)
+
+
+class EmbeddedEngine:
+    """Evaluates the policies in-process with regopy; safe to call from several threads."""
+
+    name = "embedded"
+    version = f"regopy {regopy.__version__}"
+
+    def __init__(self, modules: Sequence[PolicyModule]) -> None:
+        if not modules:
+            raise EngineError("no policy modules to evaluate")
+        self._modules = tuple(modules)
+        self._local = threading.local()
+
+    def _session(self) -> _Session:
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = _Session(self._modules)
+        return session
+
+    def prepare(self) -> None:
+        """Load and compile the policies now (in this thread) rather than on first use."""
+        self._session()
+
+    def evaluate(self, input_doc: Mapping[str, Any]) -> dict:
+        """The value of `data.amisec.rules` for this input, as plain Python values."""
+        value = self._session().run(input_doc)
+        if not isinstance(value, dict):
+            raise EngineError(f"data.amisec.rules is a {type(value).__name__}, not an object of rule families")
+        return value
