@@ -9,6 +9,7 @@ from typing import Any, Callable
 import click
 
 from . import __version__
+from .engine.cli_options import opa_options
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_ENGINE = 0, 1, 2, 3
 
@@ -19,12 +20,20 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from .compiler import InputError
+        from .engine.errors import EngineError
+        from .runner import UsageError
 
         try:
             return fn(*args, **kwargs)
         except InputError as err:
             click.echo(str(err), err=True)
             sys.exit(EXIT_INPUT)
+        except UsageError as err:
+            click.echo(f"error: {err}", err=True)
+            sys.exit(EXIT_INPUT)
+        except EngineError as err:
+            click.echo(f"engine error: {err}", err=True)
+            sys.exit(EXIT_ENGINE)
         except BrokenPipeError:
             sys.exit(EXIT_OK)
 
@@ -105,6 +114,104 @@ def _write_atomic(path: str, text: str) -> None:
     with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
         fh.write(text)
     os.replace(tmp, path)
+
+
+SEVERITY_CHOICES = ("critical", "high", "medium", "low", "info")
+_policy_dirs = click.option(
+    "--policy-dir", "policy_dirs", multiple=True, type=click.Path(exists=True, file_okay=False),
+    help="Directory of custom policies (Rego with METADATA, *_cases.yaml) to add to the built-in ones; repeatable.",
+)
+
+
+@main.command("check")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("-f", "--format", "fmt", default="table", show_default=True, help="Output format: table, json, ….")
+@click.option("--fail-on", type=click.Choice(SEVERITY_CHOICES), default="info", show_default=True,
+              help="Exit 1 only for failures of this severity or worse.")
+@click.option("--rule", "include", multiple=True, metavar="ID|FAMILY", help="Check only these rules (id, family or family code); repeatable.")
+@click.option("--skip-rule", "exclude", multiple=True, metavar="ID|FAMILY", help="Do not check these rules; repeatable.")
+@click.option("-v", "--verbose", is_flag=True, help="Show the evidence of passing rules and how to fix failures.")
+@click.option("--engine", default="embedded", show_default=True, help="Evaluation engine: embedded, opa (a server) or opa-cli (`opa eval`).")
+@opa_options
+@_policy_dirs
+@handle_errors
+def check_cmd(paths: tuple[str, ...], fmt: str, fail_on: str, include: tuple[str, ...], exclude: tuple[str, ...],
+              verbose: bool, engine: str, policy_dirs: tuple[str, ...], engine_options: dict[str, Any]) -> None:
+    """Check deployment files (PATHS: .ami files or directories of them) against the policies."""
+    from .report import FORMATS
+    from .runner import UsageError, run_check
+
+    if fmt not in FORMATS:
+        raise UsageError(f"unknown format '{fmt}' (known: {', '.join(FORMATS)})")
+    report = run_check(paths, engine=engine, engine_options=engine_options, include=include, exclude=exclude,
+                       policy_dirs=policy_dirs)
+    FORMATS[fmt].render(report, click.get_text_stream("stdout"), verbose=verbose)
+    sys.exit(report.exit_code(fail_on))
+
+
+@main.command("rules")
+@_policy_dirs
+@handle_errors
+def rules_cmd(policy_dirs: tuple[str, ...]) -> None:
+    """List every rule: id, severity, principle, family and title."""
+    from .policies.catalog import load_catalog
+    from .policies.describe import rules_table
+
+    click.echo(rules_table(load_catalog(policy_dirs).rules))
+
+
+@main.command("explain")
+@click.argument("rule_id")
+@_policy_dirs
+@handle_errors
+def explain_cmd(rule_id: str, policy_dirs: tuple[str, ...]) -> None:
+    """Explain RULE_ID: its objective, why it matters, how to fix it, with examples."""
+    from .compiler.diagnostics import suggest
+    from .policies.catalog import load_catalog
+    from .policies.describe import explain
+    from .runner import UsageError
+
+    catalog = load_catalog(policy_dirs)
+    rule = catalog.get(rule_id)
+    if rule is None:
+        close = suggest(rule_id.upper(), [r.id for r in catalog.rules])
+        raise UsageError(f"unknown rule '{rule_id}'" + (f"; did you mean {close}?" if close else "") + " (`amisec rules` lists them)")
+    click.echo(explain(rule, catalog.cases), nl=False)
+
+
+@main.command("test")
+@click.argument("policy_dir", required=False, type=click.Path(exists=True, file_okay=False))
+@click.option("-v", "--verbose", is_flag=True, help="List passing cases too.")
+@handle_errors
+def test_cmd(policy_dir: str | None, verbose: bool) -> None:
+    """Run the test cases of the built-in rules and of the custom rules in POLICY_DIR."""
+    from .casetest import render_run, run_cases
+    from .policies.catalog import load_catalog
+
+    run = run_cases(load_catalog([policy_dir] if policy_dir else []))
+    render_run(run, click.get_text_stream("stdout"), verbose)
+    sys.exit(EXIT_OK if run.ok else EXIT_FINDINGS)
+
+
+@main.command("bundle")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, allow_dash=True),
+              help="The .tar.gz to write ('-' for stdout).")
+@_policy_dirs
+@handle_errors
+def bundle_cmd(output: str, policy_dirs: tuple[str, ...]) -> None:
+    """Write an OPA bundle (policies, standards data, .manifest) for `opa run --server --bundle`."""
+    from .engine.bundle import build_bundle, standards_data
+    from .policies.catalog import load_catalog
+    from .runner import UsageError
+
+    catalog = load_catalog(policy_dirs)
+    payload, revision = build_bundle(catalog.files, standards_data())
+    try:
+        with click.open_file(output, "wb", atomic=output != "-") as fh:
+            fh.write(payload)
+    except OSError as err:
+        raise UsageError(f"cannot write {output}: {err.strerror or err}") from None
+    click.echo(f"{output}: OPA bundle revision {revision} ({len(catalog.files)} policy files, {len(catalog.rules)} rules)", err=True)
 
 
 if __name__ == "__main__":

@@ -27,7 +27,9 @@ __all__ = [
     "compile_file",
     "compile_source",
     "compile_text",
+    "from_bytes",
     "load_model",
+    "read",
 ]
 
 

@@ -128,7 +128,9 @@ def _bad_token(err: UnexpectedToken, text: str, file: str) -> Diagnostic:
     message = f"unexpected {_describe(token)}; {_expected_phrase(acceptable)}"
     hint = None
     keywords = {w.upper() for w in _STATEMENT_WORDS}
-    if token.type == "NAME" and keywords & expected:
+    if token.type in keywords and "RBRACE" in expected:
+        hint = f"the block above is not closed: add the missing '}}' before this '{token}' statement"
+    elif token.type == "NAME" and keywords & expected:
         close = suggest(str(token), _STATEMENT_WORDS)
         hint = f"did you mean '{close}'?" if close else "a statement starts with one of: " + ", ".join(_STATEMENT_WORDS)
     elif token.type == "_NL" and "LBRACE" in expected and len(expected) == 1:

@@ -29,21 +29,24 @@ class Located:
 
 def index_ids(model: Model, problems: list[Diagnostic]) -> dict[str, Located]:
     """Every element by id (one namespace for all kinds); duplicates are reported with both lines."""
+    everything = [Located(c, i, e) for c in COLLECTIONS for i, e in enumerate(getattr(model, c))]
+    # In source order, so the later of two declarations is the one reported.
+    everything.sort(key=lambda loc: (loc.element.span.line, loc.element.span.column))
     ids: dict[str, Located] = {}
-    for collection in COLLECTIONS:
-        for i, element in enumerate(getattr(model, collection)):
-            first = ids.get(element.id)
-            if first is not None:
-                problems.append(
-                    Diagnostic(
-                        element.span,
-                        f"duplicate id '{element.id}': already used by the {SINGULAR[first.collection]} on line {first.element.span.line}",
-                        "every party, agreement, domain, device, link, flow and delegation needs its own id",
-                        (first.element.span,),
-                    )
-                )
-                continue
-            ids[element.id] = Located(collection, i, element)
+    for loc in everything:
+        element = loc.element
+        first = ids.get(element.id)
+        if first is None:
+            ids[element.id] = loc
+            continue
+        problems.append(
+            Diagnostic(
+                element.span,
+                f"duplicate id '{element.id}': already used by the {SINGULAR[first.collection]} on line {first.element.span.line}",
+                "every party, agreement, domain, device, link, flow and delegation needs its own id",
+                (first.element.span,),
+            )
+        )
     return ids
 
 
@@ -83,7 +86,7 @@ def _refs(model: Model) -> Iterator[tuple[Ref, tuple[str, ...], str]]:
             if r:
                 yield r, ("parties",), f"a party of delegation {g.id}"
         for r in g.over:
-            yield r, ("devices",), f"a device delegation {g.id} is over"
+            yield r, ("devices",), f"what delegation {g.id} is over"
         if g.consent:
             yield g.consent, ("agreements",), f"the consent of delegation {g.id}"
     for w in model.waivers:
@@ -110,11 +113,16 @@ def check_references(model: Model, ids: dict[str, Located], problems: list[Diagn
             problems.append(
                 Diagnostic(
                     ref.span,
-                    f"'{ref.id}' is a {SINGULAR[loc.collection]}, but {purpose} must be a {kinds}",
+                    f"'{ref.id}' is {_a(SINGULAR[loc.collection])}, but {purpose} must be {_a(kinds)}",
                     f"{ref.id} is declared on line {loc.element.span.line}",
                     (loc.element.span,),
                 )
             )
+
+
+def _a(noun: str) -> str:
+    """The noun with its indefinite article: 'an agreement', 'a party'."""
+    return ("an " if noun[:1] in "aeiou" else "a ") + noun
 
 
 def check_model(model: Model) -> tuple[dict[str, Located], list[Diagnostic]]:

@@ -60,7 +60,7 @@ class Written:
         for group in self.groups:
             if len(group) != 1:
                 raise self.fail(
-                    f"'{self.name}' expects a comma-separated list of {what}s",
+                    f"'{self.name}' expects a comma-separated list of {plural(what)}",
                     f"separate the items with commas: {self.name} a, b",
                     token=group[1],
                 )
@@ -68,6 +68,11 @@ class Written:
 
 
 Parser = Callable[[Written], object]
+
+
+def plural(what: str) -> str:
+    """'data class' → 'data classes', 'party id' → 'party ids'."""
+    return what + ("es" if what.endswith(("s", "x", "ch", "sh")) else "s")
 
 _STRING_ESCAPE = re.compile(r"\\(.)")
 _DURATION = re.compile(r"^([0-9][0-9_]*)(ms|s|m|h)$")
@@ -217,7 +222,7 @@ def control(w: Written) -> Control:
     if basis not in bases:
         raise w.fail(f"unknown control basis '{basis}'", allowed_words_hint(basis, bases, "allowed bases"), token=words[1])
     if len(words) < 3:
-        raise w.fail(f"'{basis}' needs a {'agreement' if basis == 'under' else 'party'}", forms, token=words[1])
+        raise w.fail(f"'{basis}' needs {'an agreement' if basis == 'under' else 'a party'}", forms, token=words[1])
     target = as_ref(w, words[2], "agreement" if basis == "under" else "party")
     if basis == "under":
         _no_more(w, words, 3, forms)

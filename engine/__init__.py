@@ -35,6 +35,8 @@ class Engine(Protocol):
 # name -> "module:Class"; engines register here and are imported lazily.
 _ENGINES: dict[str, str] = {
     "embedded": "amisec.engine.embedded:EmbeddedEngine",
+    "opa": "amisec.engine.opa_server:OpaServerEngine",
+    "opa-cli": "amisec.engine.opa_cli:OpaCliEngine",
 }
 
 

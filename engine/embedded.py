@@ -7,11 +7,10 @@
   comes back undefined.
 - Never `with input as …` (crashes on rules that call builtins): the input is set directly.
 - Compile errors arrive as s-expressions with byte offsets; they become `file:line:col`.
-- Output strings are not escaped by regopy; see `regopy_output`.
+- Output strings are not escaped by regopy; input strings are protected (`regopy_strings`).
 """
 from __future__ import annotations
 
-import json
 import threading
 from typing import Any, Mapping, Sequence
 
@@ -23,11 +22,10 @@ from . import PolicyModule
 from .errors import EngineError
 from .rego_errors import describe
 from .regopy_output import read_binding
+from .regopy_strings import needs_protection, protect, restore
 
 QUERY = "x := data.amisec.rules"
 _BINDING = "x"
-# json.dumps escapes exactly the characters regopy does not: a backslash in the dump means one.
-_UNSAFE_MARK = "\\"
 
 
 class _Session:
@@ -45,16 +43,17 @@ class _Session:
             raise EngineError("the policies do not compile", describe(str(err), self.sources)) from None
 
     def run(self, input_doc: Mapping[str, Any]) -> Any:
-        raw_strings_only = _UNSAFE_MARK in json.dumps(input_doc, ensure_ascii=False)
+        protected = needs_protection(input_doc)
         try:
-            self.interpreter.set_input(dict(input_doc))
+            self.interpreter.set_input(protect(input_doc) if protected else dict(input_doc))
             output = rs.rego_bundle_query(self.interpreter._impl, self.bundle._impl)
         except RegoError as err:
             raise EngineError("policy evaluation failed", describe(str(err), self.sources)) from None
         try:
-            return read_binding(output, _BINDING, raw_strings_only=raw_strings_only)
+            value = read_binding(output, _BINDING)
         finally:
             rs.rego_free_output(output)
+        return restore(value) if protected else value
 
 
 class EmbeddedEngine:

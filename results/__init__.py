@@ -1,0 +1,1 @@
+"""Results: the engine's raw output joined to rule METADATA, waivers applied, verdicts per rule."""

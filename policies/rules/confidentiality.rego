@@ -35,7 +35,8 @@ _handles_any(d, classes) if {
 	c in d.handles
 }
 
-# The carried classes among `classes`, for messages.
+# The carried classes among `classes`, for messages. Messages that include it are assembled with
+# concat, not sprintf: regopy wraps a concat result passed to sprintf("%s") in quotes.
 _named(l, classes) := concat(", ", [c | some c in l.carries; c in classes])
 
 _stored(d, classes) := concat(", ", [c | some c in d.handles; c in classes])
@@ -81,10 +82,10 @@ customer_data_encrypted_in_transit := {
 		l := input.links[i]
 		_carries_any(l, _customer_data)
 		not _encrypted(l)
-		msg := sprintf(
-			"%s carries %s between %s and %s with encryption %s; anyone who can listen on the link can read the customers' data",
-			[l.id, _named(l, _customer_data), l.from, l.to, l.encryption],
-		)
+		msg := concat("", [
+			l.id, " carries ", _named(l, _customer_data),
+			sprintf(" between %s and %s with encryption %s; anyone who can listen on the link can read the customers' data", [l.from, l.to, l.encryption]),
+		])
 	],
 }
 
@@ -116,16 +117,18 @@ public_media_customer_data := {
 		l := input.links[i]
 		_public_exposed(l)
 		not _public_protected(l)
-		msg := sprintf(
-			"%s carries %s between %s and %s over %s with encryption %s and authentication %s; on a shared network the data can be intercepted",
-			[l.id, _named(l, array.concat(_customer_data, _payment_data)), l.from, l.to, _medium_text(l), l.encryption, l.authentication],
-		)
+		msg := concat("", [
+			l.id, " carries ", _named(l, _exposed_data),
+			sprintf(" between %s and %s over %s with encryption %s and authentication %s; on a shared network the data can be intercepted", [l.from, l.to, _medium_text(l), l.encryption, l.authentication]),
+		])
 	],
 }
 
+_exposed_data := array.concat(_customer_data, _payment_data)
+
 _public_exposed(l) if {
 	_public(l)
-	_carries_any(l, array.concat(_customer_data, _payment_data))
+	_carries_any(l, _exposed_data)
 }
 
 _public_protected(l) if {
@@ -162,10 +165,10 @@ customer_data_at_rest := {
 		_record_system(d)
 		_handles_any(d, _customer_data)
 		not _storage_encrypted(d)
-		msg := sprintf(
-			"%s (%s) keeps %s in %s storage; a stolen disk or backup exposes customer records",
-			[d.id, d.kind, _stored(d, _customer_data), d.storage],
-		)
+		msg := concat("", [
+			sprintf("%s (%s) keeps ", [d.id, d.kind]), _stored(d, _customer_data),
+			sprintf(" in %s storage; a stolen disk or backup exposes customer records", [d.storage]),
+		])
 	],
 }
 
@@ -195,10 +198,10 @@ payment_data_encrypted_in_transit := {
 		l := input.links[i]
 		_carries_any(l, _payment_data)
 		not _encrypted(l)
-		msg := sprintf(
-			"%s carries %s between %s and %s with encryption %s; payment details can be read in transit",
-			[l.id, _named(l, _payment_data), l.from, l.to, l.encryption],
-		)
+		msg := concat("", [
+			l.id, " carries ", _named(l, _payment_data),
+			sprintf(" between %s and %s with encryption %s; payment details can be read in transit", [l.from, l.to, l.encryption]),
+		])
 	],
 }
 
@@ -227,10 +230,10 @@ payment_data_at_rest := {
 		_record_system(d)
 		_handles_any(d, _payment_data)
 		not _storage_encrypted(d)
-		msg := sprintf(
-			"%s (%s) keeps %s in %s storage; a stolen disk or backup exposes customers' payment details",
-			[d.id, d.kind, _stored(d, _payment_data), d.storage],
-		)
+		msg := concat("", [
+			sprintf("%s (%s) keeps ", [d.id, d.kind]), _stored(d, _payment_data),
+			sprintf(" in %s storage; a stolen disk or backup exposes customers' payment details", [d.storage]),
+		])
 	],
 }
 
@@ -259,9 +262,9 @@ payment_data_integrity := {
 		l := input.links[i]
 		_carries_any(l, _payment_data)
 		not _strong_integrity(l)
-		msg := sprintf(
-			"%s carries %s between %s and %s with integrity %s; an altered payment or balance would go unnoticed",
-			[l.id, _named(l, _payment_data), l.from, l.to, l.integrity],
-		)
+		msg := concat("", [
+			l.id, " carries ", _named(l, _payment_data),
+			sprintf(" between %s and %s with integrity %s; an altered payment or balance would go unnoticed", [l.from, l.to, l.integrity]),
+		])
 	],
 }

@@ -403,7 +403,7 @@ _owner_violations(kind, allowed, expected) := [lib.violation("devices", i, msg, 
 	d := input.devices[i]
 	d.domain_kind == kind
 	not _owner_ok(d, allowed)
-	msg := concat("", [_dev(d), " is ", _owner_text(d), "; a ", _words(kind), " device must be owned by ", expected])
+	msg := concat("", [_dev(d), " is ", _owner_text(d), "; every ", _words(kind), " device must be owned by ", expected])
 ]
 
 _owner_ok(d, _) if d.owner_is_utility
@@ -418,7 +418,7 @@ _controller_violations(kind, allowed, expected) := [lib.violation("devices", i, 
 	d := input.devices[i]
 	d.domain_kind == kind
 	not _controller_ok(d, allowed)
-	msg := concat("", [_dev(d), " is ", _control_text(d), "; a ", _words(kind), " device must be controlled by ", expected])
+	msg := concat("", [_dev(d), " is ", _control_text(d), "; every ", _words(kind), " device must be controlled by ", expected])
 ]
 
 _controller_ok(d, _) if d.control_by_is_utility
@@ -461,24 +461,30 @@ _basis_names_owner(d, basis) if {
 	d.control_for_idx == d.owner_idx
 }
 
-_control_problem(d, _) := msg if {
+_control_problem(d, basis) := msg if {
 	not d.control_by_is_utility
-	msg := concat("", [_dev(d), " is ", _control_text(d), "; the utility must control every asset in a ", _words(d.domain_kind), " domain"])
+	msg := concat("", [_dev(d), " is ", _control_text(d), "; ", _control_rule(d, basis)])
 } else := msg if {
 	d.owner_idx == null
-	msg := concat("", [_dev(d), " has no owner line, so the utility's control of it cannot rest on its owner"])
-} else := msg if {
-	basis == "proxy_for"
-	msg := concat("", [
-		_dev(d), " is ", _owner_text(d), " but is controlled by ", d.control_by, " ", _basis_text(d),
-		"; the utility controls another entity's asset as proxy for its owner (control ", d.control_by,
-		" proxy_for ", d.owner, ")",
-	])
+	msg := concat("", [_dev(d), " has no owner line, so the utility's control of it cannot rest on its owner; ", _control_rule(d, basis)])
 } else := concat("", [
 	_dev(d), " is ", _owner_text(d), " but is controlled by ", _or_none(d.control_by), " ", _basis_text(d),
-	"; control of another entity's asset is delegated to the utility by its owner on admission (control ",
-	_or_none(d.control_by), " delegated_by ", _or_none(d.owner), " on admission)",
+	"; ", _control_rule(d, basis), " (write: ", _control_hint(d, basis), ")",
 ])
+
+_control_rule(d, "proxy_for") := concat("", [
+	"the utility must control every asset in ", _words(d.domain_kind), " domain ", d.domain,
+	", and control another entity's asset as proxy for its owner",
+])
+
+_control_rule(d, "delegated_by") := concat("", [
+	"the utility must control every asset in ", _words(d.domain_kind), " domain ", d.domain,
+	", and control another entity's asset by its owner's delegation on admission",
+])
+
+_control_hint(d, "proxy_for") := concat("", ["control ", _or_none(d.control_by), " proxy_for ", _or_none(d.owner)])
+
+_control_hint(d, "delegated_by") := concat("", ["control ", _or_none(d.control_by), " delegated_by ", _or_none(d.owner), " on admission"])
 
 _control_expected("proxy_for") := "controlled by the utility; as proxy for the owner when another entity owns it"
 
@@ -567,10 +573,10 @@ _customer_actual(dm) := concat("", [
 	_or_none(concat(", ", dm.owner_customers)),
 ])
 
+# A count rather than `some`: an existential that matches thousands of devices costs far more on
+# the embedded engine than counting them.
 _utility_owns_device_in(domain_idx) if {
-	some d in input.devices
-	d.domain_idx == domain_idx
-	d.owner_is_utility
+	count([i | some i; d := input.devices[i]; d.domain_idx == domain_idx; d.owner_is_utility]) > 0
 }
 
 # Message pieces; built with concat, which every engine renders the same way.

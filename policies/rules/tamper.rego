@@ -1,0 +1,126 @@
+# Tamper indication: detection at the meter, delivery to the head end, a trustworthy source
+# (seed 3.1.4, Energy Theft).
+package amisec.rules.tamper
+
+import rego.v1
+
+import data.amisec.lib
+
+_enabled(use_case) if use_case in input.deployment.use_cases
+
+_detects_tamper(d) if d.tamper_detection == true
+
+_sends_tamper_alerts(d) if "tamper_alert" in d.handles
+
+_reaches_head_end(d) if d.reaches_head_end == true
+
+_tamper_route_ok(d) if {
+	_sends_tamper_alerts(d)
+	_reaches_head_end(d)
+}
+
+# Why a meter's tamper alerts cannot reach the utility, for messages.
+_route_problem(d) := "none of its links carries tamper_alert" if not _sends_tamper_alerts(d)
+
+_route_problem(d) := "it is not connected to any head end" if {
+	_sends_tamper_alerts(d)
+	not _reaches_head_end(d)
+}
+
+_strong_integrity(l) if l.integrity in ["mac", "signature"]
+
+_mutual(l) if l.authentication == "mutual"
+
+_alert_link_protected(l) if {
+	_strong_integrity(l)
+	_mutual(l)
+}
+
+# METADATA
+# title: Meters detect tampering
+# description: >-
+#   When the deployment uses tamper detection, every meter has tamper detection switched on.
+# custom:
+#   id: AMI-TMP-001
+#   principle: integrity
+#   severity: high
+#   section: "3.1.4"
+#   objective: To produce reliable tamper indication
+#   use_cases: [billing.tamper_detection]
+#   subject: devices
+#   evidence: "{n} meter fleet(s) detect tampering: {ids}"
+#   remediation: Set tamper_detection on for the meter.
+meter_tamper_detection := {
+	"subjects": [i | _enabled("billing.tamper_detection"); some i; d := input.devices[i]; d.kind == "meter"],
+	"violations": [lib.violation("devices", i, msg, "tamper_detection on", "tamper_detection off") |
+		_enabled("billing.tamper_detection")
+		some i
+		d := input.devices[i]
+		d.kind == "meter"
+		not _detects_tamper(d)
+		msg := sprintf(
+			"%s (%d meter(s)) has tamper detection off; energy theft or tampering at these meters would not be indicated",
+			[d.id, d.count],
+		)
+	],
+}
+
+# METADATA
+# title: Tamper alerts from every meter reach a head end
+# description: >-
+#   When the deployment uses tamper detection, every meter has a link that carries tamper_alert
+#   and is connected to a head end. The compiled model gives connectivity, not a route per data
+#   class, so the check covers the meter's own links and its connection to a head end.
+# custom:
+#   id: AMI-TMP-002
+#   principle: availability
+#   severity: medium
+#   section: "3.1.4"
+#   objective: To successfully transmit and receive a tamper signal
+#   use_cases: [billing.tamper_detection]
+#   subject: devices
+#   evidence: "{n} meter fleet(s) send tamper alerts on links toward a head end: {ids}"
+#   remediation: >-
+#     Connect the meter by a link that carries tamper_alert and make sure that path continues to a
+#     head end.
+tamper_alert_reaches_head_end := {
+	"subjects": [i | _enabled("billing.tamper_detection"); some i; d := input.devices[i]; d.kind == "meter"],
+	"violations": [lib.violation("devices", i, msg, "a link carrying tamper_alert toward a head end", _route_problem(d)) |
+		_enabled("billing.tamper_detection")
+		some i
+		d := input.devices[i]
+		d.kind == "meter"
+		not _tamper_route_ok(d)
+		msg := sprintf("%s cannot report tampering to the utility: %s", [d.id, _route_problem(d)])
+	],
+}
+
+# METADATA
+# title: Tamper alerts are integrity-protected and come from an authenticated source
+# description: >-
+#   Every link that carries tamper alerts protects them with a MAC or a digital signature and
+#   authenticates both ends, so an alert cannot be forged, suppressed by alteration, or sent by
+#   an impostor.
+# custom:
+#   id: AMI-TMP-003
+#   principle: integrity
+#   severity: high
+#   section: "3.1.4"
+#   objective: To securely transmit tamper signal from a non-reputable source
+#   use_cases: []
+#   subject: links
+#   evidence: "{n} link(s) carrying tamper alerts protect them with a MAC or signature and mutual authentication: {ids}"
+#   remediation: Set the link's integrity to mac or signature and its authentication to mutual.
+tamper_alert_protected := {
+	"subjects": [i | some i; l := input.links[i]; "tamper_alert" in l.carries],
+	"violations": [lib.violation("links", i, msg, "integrity mac or signature, authentication mutual", sprintf("integrity %s, authentication %s", [l.integrity, l.authentication])) |
+		some i
+		l := input.links[i]
+		"tamper_alert" in l.carries
+		not _alert_link_protected(l)
+		msg := sprintf(
+			"%s carries tamper_alert between %s and %s with integrity %s and authentication %s; alerts could be forged, altered or sent by an impostor",
+			[l.id, l.from, l.to, l.integrity, l.authentication],
+		)
+	],
+}

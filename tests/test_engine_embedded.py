@@ -1,0 +1,120 @@
+"""The embedded engine wrapper: results, positioned errors, strings regopy mangles, threads."""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import pytest
+
+from amisec.engine import EngineError, engine_names, get_engine
+from amisec.policies.catalog import builtin_files
+
+
+@dataclass(frozen=True)
+class Module:
+    path: str
+    source: str
+
+
+LIB = builtin_files()[0][0]
+RULE = Module("custom/fam.rego", """package amisec.rules.fam
+
+import rego.v1
+
+import data.amisec.lib
+
+unsigned := {
+	"subjects": [i | some i; input.devices[i]],
+	"violations": [lib.violation("devices", i, sprintf("%s runs %s firmware", [d.id, d.firmware]), "signed", d.firmware) |
+		some i
+		d := input.devices[i]
+		d.firmware != "signed"
+	],
+}
+
+joined := {"subjects": [], "violations": [sprintf("(%s)", [concat(", ", [d.id | some d in input.devices])])]}
+""")
+
+
+def engine(*modules: Module):
+    return get_engine("embedded", modules=[LIB, *modules])
+
+
+def devices(*pairs: tuple[str, str]) -> dict:
+    return {"devices": [{"id": i, "firmware": f} for i, f in pairs]}
+
+
+def test_returns_every_rule_of_every_family_with_both_arrays() -> None:
+    raw = engine(RULE).evaluate(devices(("a", "signed"), ("b", "unsigned")))
+    assert raw["fam"]["unsigned"] == {
+        "subjects": [0, 1],
+        "violations": [{"collection": "devices", "index": 1, "message": "b runs unsigned firmware",
+                        "expected": "signed", "actual": "unsigned"}],
+    }
+
+
+def test_evaluates_many_inputs_on_one_engine() -> None:
+    e = engine(RULE)
+    assert e.evaluate(devices(("a", "unsigned")))["fam"]["unsigned"]["violations"][0]["index"] == 0
+    assert e.evaluate(devices(("a", "signed")))["fam"]["unsigned"]["violations"] == []
+
+
+@pytest.mark.parametrize("text", ['Gas "G" & Water', "back\\slash", "two\nlines", "tab\there", "é ✓"])
+def test_strings_with_characters_regopy_does_not_escape_survive(text: str) -> None:
+    raw = engine(RULE).evaluate(devices((text, "unsigned")))
+    assert raw["fam"]["unsigned"]["violations"][0]["message"] == f"{text} runs unsigned firmware"
+
+
+def test_input_is_not_changed_by_protection() -> None:
+    doc = devices(('a"b', "unsigned"))
+    engine(RULE).evaluate(doc)
+    assert doc["devices"][0]["id"] == 'a"b'
+
+
+def test_output_with_unescaped_quotes_is_still_read() -> None:
+    # rego-cpp keeps the JSON quotes of a builtin's string inside sprintf: the text is not JSON
+    raw = engine(RULE).evaluate(devices(("a", "signed"), ("b", "signed")))
+    assert raw["fam"]["joined"]["violations"] == ['("a, b")']
+
+
+def test_syntax_error_is_reported_at_file_line_column() -> None:
+    broken = Module("custom/broken.rego", "package amisec.rules.broken\n\nimport rego.v1\n\nx := {\n  y := \n}\n")
+    with pytest.raises(EngineError) as err:
+        engine(broken).evaluate({})
+    assert err.value.message == "the policies do not compile"
+    assert any(p.startswith("custom/broken.rego:6:3: ") for p in err.value.problems), err.value.problems
+
+
+def test_runtime_error_is_an_engine_error() -> None:
+    conflict = Module("custom/conflict.rego", "package amisec.rules.c\n\nimport rego.v1\n\nx := 1\n\nx := 2\n")
+    with pytest.raises(EngineError, match="multiple outputs"):
+        engine(conflict).evaluate({})
+
+
+def test_unknown_function_is_an_engine_error() -> None:
+    typo = Module("custom/typo.rego", "package amisec.rules.t\n\nimport rego.v1\n\nx := sprintff(\"%s\", [1])\n")
+    with pytest.raises(EngineError, match="sprintff"):
+        engine(typo).evaluate({})
+
+
+def test_each_thread_gets_its_own_interpreter() -> None:
+    e = engine(RULE)
+    results: list[int] = []
+
+    def work(n: int) -> None:
+        doc = devices(*[(f"d{i}", "unsigned") for i in range(n)])
+        results.append(len(e.evaluate(doc)["fam"]["unsigned"]["violations"]))
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in (3, 5, 7)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == [3, 5, 7]
+
+
+def test_engine_registry() -> None:
+    assert engine_names()[0] == "embedded"
+    assert get_engine("embedded", modules=[LIB]).version.startswith("regopy ")
+    with pytest.raises(ValueError, match="unknown engine 'nope'"):
+        get_engine("nope", modules=[LIB])
