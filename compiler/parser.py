@@ -3,9 +3,8 @@ that say in words what was expected."""
 from __future__ import annotations
 
 import functools
-from importlib import resources
-
 from copy import copy
+from importlib import resources
 
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken

@@ -2,7 +2,8 @@
 
 - Log level NONE on every interpreter, or rego-cpp prints to stdout.
 - One interpreter per thread (sharing one between threads crashes); each adds the modules and
-  builds the query once, then only sets the input and runs the prepared bundle.
+  builds the query once (or loads the compiled bundle from `regopy_cache`), then only sets the
+  input and runs the prepared bundle.
 - Always `x := data.amisec.rules` and read the binding: a bare query whose value is `false`
   comes back undefined.
 - Never `with input as …` (crashes on rules that call builtins): the input is set directly.
@@ -18,7 +19,7 @@ import regopy
 from regopy import Interpreter, LogLevel, RegoError
 from regopy import rego_shared as rs
 
-from . import PolicyModule
+from . import PolicyModule, regopy_cache
 from .errors import EngineError
 from .rego_errors import describe
 from .regopy_output import read_binding
@@ -35,10 +36,17 @@ class _Session:
         self.sources = {m.path: m.source for m in modules}
         self.interpreter = Interpreter()
         self.interpreter.log_level = LogLevel.NONE
+        key = regopy_cache.bundle_key(QUERY, modules)
+        cached = regopy_cache.load(self.interpreter, key)
+        self.bundle = cached or self._build(modules)
+        if cached is None:
+            regopy_cache.store(self.interpreter, self.bundle, key)
+
+    def _build(self, modules: Sequence[PolicyModule]) -> regopy.Bundle:
         try:
             for module in modules:
                 self.interpreter.add_module(module.path, module.source)
-            self.bundle = self.interpreter.build(QUERY)
+            return self.interpreter.build(QUERY)
         except RegoError as err:
             raise EngineError("the policies do not compile", describe(str(err), self.sources)) from None
 

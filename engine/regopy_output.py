@@ -1,10 +1,10 @@
 """Read a regopy query output: its errors, or the value bound to a variable.
 
-The output text is JSON except where rego-cpp does not escape a string: `sprintf("%s", [s])`
-with `s` returned by a builtin such as `concat` or `lower` keeps that string's JSON quotes
-(`"(\"a, b\")"` comes out as `"("a, b")"`). When the text does not parse, the value is read
-node by node instead, each string from its own JSON form, so such a message survives as rego-cpp
-computed it.
+The output text is JSON except where rego-cpp does not escape a string: `sprintf` keeps the JSON
+quotes of a string that a builtin such as `concat` or `lower` returned, so
+`sprintf("(%s)", [concat(", ", ["a", "b"])])` is `("a, b")` (OPA: `(a, b)`) and its quotes reach
+the output text unescaped. When the text does not parse, the value is read node by node instead,
+each string from its own JSON form, so such a message survives as rego-cpp computed it.
 """
 from __future__ import annotations
 

@@ -72,10 +72,11 @@ class CaseFile:
 
 
 def _text(block: MetadataBlock, fields: dict[str, Any], key: str, where: str) -> str:
+    """A required text field, its whitespace folded (YAML `>-` blocks stay one paragraph)."""
     value = fields.get(key)
     if not isinstance(value, str) or not value.strip():
         raise PolicyError(where, f"METADATA of rule '{block.name}' needs a non-empty text '{key}'")
-    return " ".join(value.split()) if key not in ("evidence",) else value.strip()
+    return " ".join(value.split())
 
 
 def _choice(value: str, allowed: Sequence[str], key: str, where: str) -> str:
@@ -138,14 +139,15 @@ def rule_from_block(block: MetadataBlock, builtin: bool) -> RuleMeta:
 
 
 def _check_unique(rules: Sequence[RuleMeta]) -> None:
-    seen_ids: dict[str, RuleMeta] = {}
-    seen_names: dict[tuple[str, str], RuleMeta] = {}
+    """Rule ids, and rule names within a package, are unique; a clash names both places."""
+    by_id: dict[str, RuleMeta] = {}
+    by_name: dict[str, RuleMeta] = {}
     for rule in rules:
-        for key, seen, what in ((rule.id, seen_ids, f"rule id {rule.id}"), ((rule.package, rule.name), seen_names, f"rule {rule.package}.{rule.name}")):
-            other = seen.get(key)  # type: ignore[call-overload]
-            if other is not None:
-                raise PolicyError(f"{rule.path}:{rule.line}", f"{what} is already defined at {other.path}:{other.line}")
-            seen[key] = rule  # type: ignore[index]
+        qualified = f"{rule.package}.{rule.name}"
+        for seen, key, what in ((by_id, rule.id, f"rule id {rule.id}"), (by_name, qualified, f"rule {qualified}")):
+            if key in seen:
+                raise PolicyError(f"{rule.path}:{rule.line}", f"{what} is already defined at {seen[key].path}:{seen[key].line}")
+            seen[key] = rule
 
 
 def policy_digest(policy_files: Iterable[PolicyFile] | None = None) -> str:

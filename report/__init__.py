@@ -6,9 +6,15 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from . import json, table
+from . import html, json, junit, lines, markdown, oscal, sarif, table
 
 FORMATS: dict[str, ModuleType] = {
     "table": table,
     "json": json,
+    "sarif": sarif,
+    "junit": junit,
+    "markdown": markdown,
+    "html": html,
+    "oscal": oscal,
+    "lines": lines,
 }

@@ -76,8 +76,9 @@ def _deployment(deployment: DeploymentReport, out: TextIO, colour: bool, verbose
 
 
 def render(report: Report, out: TextIO, *, verbose: bool = False, color: bool | None = None, **options: Any) -> None:
-    """Write one table per deployment; colour only when `out` is a terminal (or `color` says so)."""
-    colour = bool(getattr(out, "isatty", lambda: False)()) if color is None else color
+    """Write one table per deployment; colour only on a terminal without NO_COLOR, or as `color` says."""
+    terminal = bool(getattr(out, "isatty", lambda: False)()) and not os.environ.get("NO_COLOR")
+    colour = terminal if color is None else color
     width = shutil.get_terminal_size((140, 24)).columns
     for number, deployment in enumerate(report.deployments):
         if number:

@@ -170,7 +170,7 @@ def layout(topology: Topology) -> Layout:
         for n, device in enumerate(members):
             devices[device.id] = Box(x + DOMAIN_PAD, y + DOMAIN_HEAD + n * (DEVICE_H + DEVICE_GAP), DEVICE_W, DEVICE_H, column)
         bottoms[column] = y + domains[domain.id].h + DOMAIN_GAP
-    width = 2 * MARGIN + len(COLUMNS) * DOMAIN_W + (len(COLUMNS) - 1) * COLUMN_GAP + 60  # room for same-column arcs
+    width = 2 * MARGIN + len(COLUMNS) * DOMAIN_W + (len(COLUMNS) - 1) * COLUMN_GAP
     height = max(bottoms) + LEGEND_H + MARGIN
     return Layout(width, height, domains, devices)
 
@@ -211,12 +211,27 @@ def _svg_device(device: TopoDevice, box: Box) -> list[str]:
     ]
 
 
-def _route(source: Box, target: Box, bend: int) -> tuple[str, tuple[int, int]]:
-    """An SVG path between two device boxes and the point for its label."""
+@dataclass(frozen=True)
+class Route:
+    """A link's SVG path, the point its label goes and how the label is anchored."""
+
+    path: str
+    label_x: int
+    label_y: int
+    anchor: str
+
+    @property
+    def right(self) -> int:
+        """The rightmost x the label may reach (a rough width: 7 px per character)."""
+        return self.label_x + (7 * MAX_CHARS if self.anchor == "start" else 7 * MAX_CHARS // 2)
+
+
+def route(source: Box, target: Box, bend: int) -> Route:
+    """The path between two device boxes: an arc on the right within a column, a curve across."""
     if source.column == target.column:
-        # Same column: an arc on the right, bending further out for each further link.
+        # Same column: an arc on the right, each further link of the column bending further out.
         x0, x3 = source.x + source.w, target.x + target.w
-        reach = 36 + 14 * bend
+        reach = 30 + 16 * bend
         points = ((x0, source.cy), (x0 + reach, source.cy), (x3 + reach, target.cy), (x3, target.cy))
     else:
         forward = source.column < target.column
@@ -225,13 +240,15 @@ def _route(source: Box, target: Box, bend: int) -> tuple[str, tuple[int, int]]:
         pull = max(40, abs(x3 - x0) // 3) * (1 if forward else -1)
         points = ((x0, source.cy), (x0 + pull, source.cy), (x3 - pull, target.cy), (x3, target.cy))
     (ax, ay), (bx, by), (cx, cy), (dx, dy) = points
-    mid = ((ax + 3 * bx + 3 * cx + dx) // 8, (ay + 3 * by + 3 * cy + dy) // 8)
-    return f"M{ax},{ay} C{bx},{by} {cx},{cy} {dx},{dy}", mid
+    mx, my = (ax + 3 * bx + 3 * cx + dx) // 8, (ay + 3 * by + 3 * cy + dy) // 8  # the curve at t = 1/2
+    path = f"M{ax},{ay} C{bx},{by} {cx},{cy} {dx},{dy}"
+    if source.column == target.column:
+        return Route(path, mx + 4, my + 4, "start")
+    return Route(path, mx, my - 4, "middle")
 
 
-def _svg_link(link: TopoLink, source: Box, target: Box, bend: int) -> list[str]:
+def _svg_link(link: TopoLink, placed: Route) -> list[str]:
     stroke, _ = COLOURS[link.status]
-    path, (mx, my) = _route(source, target, bend)
     arrows = f' marker-end="url(#arrow-{link.status})"'
     if link.bidirectional:
         arrows += f' marker-start="url(#arrow-{link.status})"'
@@ -239,10 +256,29 @@ def _svg_link(link: TopoLink, source: Box, target: Box, bend: int) -> list[str]:
     tip = _tooltip("link", link.id, f"{link.source} {arrow_word} {link.target}", link.status, link.line)
     return [
         f'<g class="link {link.status}" data-id="{escape(link.id)}"><title>{escape(tip)}</title>',
-        f'<path d="{path}" fill="none" stroke="{stroke}" stroke-width="1.8"{arrows}/>',
-        f'<text x="{mx}" y="{my - 4}" class="link-id" text-anchor="middle" fill="{stroke}">{escape(_short(link.id))}</text>',
+        f'<path d="{placed.path}" fill="none" stroke="{stroke}" stroke-width="1.8"{arrows}/>',
+        f'<text x="{placed.label_x}" y="{placed.label_y}" class="link-id" text-anchor="{placed.anchor}" fill="{stroke}">'
+        f'{escape(_short(link.id))}</text>',
         "</g>",
     ]
+
+
+def routes(topology: Topology, placed: Layout) -> list[tuple[TopoLink, Route]]:
+    """Every drawable link with its route; within a column, shorter arcs nest inside longer ones."""
+    drawable = [
+        (link, placed.devices[link.source], placed.devices[link.target])
+        for link in topology.links
+        if link.source in placed.devices and link.target in placed.devices and link.source != link.target
+    ]
+    same = sorted((n for n, (_, s, t) in enumerate(drawable) if s.column == t.column),
+                  key=lambda n: (abs(drawable[n][1].cy - drawable[n][2].cy), n))
+    bends: dict[int, int] = {}
+    per_column: dict[int, int] = {}
+    for n in same:
+        column = drawable[n][1].column
+        bends[n] = per_column.get(column, 0)
+        per_column[column] = bends[n] + 1
+    return [(link, route(s, t, bends.get(n, 0))) for n, (link, s, t) in enumerate(drawable)]
 
 
 def _markers() -> list[str]:
@@ -281,12 +317,14 @@ _STYLE = (
 
 def _builtin_svg(topology: Topology) -> str:
     placed = layout(topology)
+    drawn = routes(topology, placed)
+    width = max([placed.width, *(r.right + MARGIN for _, r in drawn)])
     out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{placed.width}" height="{placed.height}" '
-        f'viewBox="0 0 {placed.width} {placed.height}" role="img" aria-label="Deployment topology">',
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{placed.height}" '
+        f'viewBox="0 0 {width} {placed.height}" role="img" aria-label="Deployment topology">',
         _STYLE,
         *_markers(),
-        f'<rect width="{placed.width}" height="{placed.height}" fill="#ffffff"/>',
+        f'<rect width="{width}" height="{placed.height}" fill="#ffffff"/>',
     ]
     for n, (title, _) in enumerate(COLUMNS):
         out.append(_text(MARGIN + n * (DOMAIN_W + COLUMN_GAP), MARGIN + 12, title, "col-head"))
@@ -295,15 +333,8 @@ def _builtin_svg(topology: Topology) -> str:
     for device in topology.devices:
         if device.id in placed.devices:
             out += _svg_device(device, placed.devices[device.id])
-    bends: dict[int, int] = {}
-    for link in topology.links:
-        source, target = placed.devices.get(link.source), placed.devices.get(link.target)
-        if source is None or target is None or link.source == link.target:
-            continue  # an endpoint outside every domain, or a loop: nothing sensible to draw
-        bend = bends.get(source.column, 0) if source.column == target.column else 0
-        if source.column == target.column:
-            bends[source.column] = bend + 1
-        out += _svg_link(link, source, target, bend)
+    for link, placed_route in drawn:
+        out += _svg_link(link, placed_route)
     out += _legend(placed.height - MARGIN - LEGEND_H + 14)
     out.append("</svg>")
     return "\n".join(out) + "\n"

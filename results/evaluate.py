@@ -105,9 +105,9 @@ def _not_applicable_reason(doc: Mapping[str, Any], rule: RuleMeta) -> str:
     return f"nothing in the deployment it applies to: {scope}"
 
 
-def _fail_reason(findings: tuple[Finding, ...], examined: int) -> str:
+def _fail_reason(rule: RuleMeta, findings: tuple[Finding, ...], examined: int) -> str:
     standing = [f for f in findings if not f.waived]
-    parts = [f"fails for {len(standing)} of {max(examined, len(findings))} {findings[0].subject.collection}"]
+    parts = [f"fails for {len(standing)} of {max(examined, len(findings))} {rule.subject}"]
     if len(standing) < len(findings):
         parts.append(f"{len(findings) - len(standing)} waived")
     parts += [f"the waiver for {f.subject.id} expired on {f.waiver.expires}" for f in standing if f.waiver]
@@ -126,7 +126,7 @@ def judge(rule: RuleMeta, doc: Mapping[str, Any], raw: Mapping[str, Any], waiver
         reasons = "; ".join(f"{f.subject.id}: {f.waiver.describe()}" for f in findings if f.waiver)
         return "waived", findings, "", reasons
     if findings:
-        return "fail", findings, "", _fail_reason(findings, len(ids))
+        return "fail", findings, "", _fail_reason(rule, findings, len(ids))
     if not ids:
         return "not_applicable", (), "", _not_applicable_reason(doc, rule)
     return "pass", (), _evidence(rule, ids), ""

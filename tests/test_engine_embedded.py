@@ -118,3 +118,27 @@ def test_engine_registry() -> None:
     assert get_engine("embedded", modules=[LIB]).version.startswith("regopy ")
     with pytest.raises(ValueError, match="unknown engine 'nope'"):
         get_engine("nope", modules=[LIB])
+
+
+def test_compiled_policies_are_cached_and_reused(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AMISEC_CACHE_DIR", str(tmp_path))
+    monkeypatch.delenv("AMISEC_NO_CACHE", raising=False)
+    doc = devices(("a", "unsigned"))
+    first = engine(RULE).evaluate(doc)
+    (cached,) = tmp_path.glob("*.rbb")
+    assert engine(RULE).evaluate(doc) == first  # a new engine, loaded from the cache
+    changed = Module(RULE.path, RULE.source.replace("runs", "has"))
+    assert engine(changed).evaluate(doc)["fam"]["unsigned"]["violations"][0]["message"] == "a has unsigned firmware"
+    assert len(list(tmp_path.glob("*.rbb"))) == 2 and cached.exists()
+
+
+def test_a_damaged_cache_entry_is_ignored(tmp_path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture) -> None:
+    monkeypatch.setenv("AMISEC_CACHE_DIR", str(tmp_path))
+    monkeypatch.delenv("AMISEC_NO_CACHE", raising=False)
+    doc = devices(("a", "unsigned"))
+    expected = engine(RULE).evaluate(doc)
+    (cached,) = tmp_path.glob("*.rbb")
+    for damage in (b"garbage", cached.read_bytes()[:-10]):
+        cached.write_bytes(damage)
+        assert engine(RULE).evaluate(doc) == expected
+    assert capfd.readouterr().out == ""

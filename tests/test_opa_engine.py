@@ -342,6 +342,13 @@ def test_token_on_the_command_line(opa):
     assert SECRET not in result.output
 
 
+def test_token_that_cannot_be_a_header(opa):
+    result = run_cli("--engine", "opa", "--opa-url", opa.url, env={"AMISEC_OPA_TOKEN": "first-half\nsecond-half"})
+    assert result.exit_code == 3
+    assert "token cannot be sent in an HTTP header" in result.output and "check --opa-token" in result.output
+    assert "first-half" not in result.output and "second-half" not in result.output
+
+
 def test_server_error_on_query(opa):
     opa.query_status = 500
     result = run_cli("--engine", "opa", "--opa-url", opa.url)

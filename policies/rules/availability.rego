@@ -29,7 +29,7 @@ edge_reaches_head_end := {
 	"subjects": [i | some i; d := input.devices[i]; _needs_head_end(d)],
 	"violations": [lib.violation(
 		"devices", i,
-		sprintf("%s is not connected by any path of links to a head end, so its data is never collected and it cannot be commanded", [_fleet(d)]),
+		concat("", [_fleet(d), " is not connected by any path of links to a head end, so its data is never collected and it cannot be commanded"]),
 		"a path of links to a head end",
 		"no path to any head end",
 	) |
@@ -44,7 +44,7 @@ _needs_head_end(d) if d.kind == "meter"
 
 _needs_head_end(d) if {
 	d.kind != "meter"
-	d.domain_kind in {"utility_edge", "premise_edge"}
+	d.domain_kind in ["utility_edge", "premise_edge"]
 	d.link_count > 0
 }
 
@@ -79,7 +79,10 @@ no_single_point_of_failure := {
 	],
 	"violations": [lib.violation(
 		"devices", j,
-		sprintf("%s reach the head end only through %s, a single %s with redundancy %d; losing it cuts the fleet off from every head end", [_fleet(d), s.id, s.kind, s.redundancy]),
+		concat("", [
+			_fleet(d), " reach the head end only through ", s.id, ", a single ", _kind(s), " with redundancy ",
+			format_int(s.redundancy, 10), "; losing it cuts the fleet off from every head end",
+		]),
 		"no single unit without redundancy on every path to the head end",
 		sprintf("%s: count 1, redundancy %d, on every path of %s", [s.id, s.redundancy, d.id]),
 	) |
@@ -161,9 +164,9 @@ meter_reads_carried := {
 	"subjects": [i | _enabled("billing.remote_read"); some i; d := input.devices[i]; _linked_meter(d)],
 	"violations": [lib.violation(
 		"devices", i,
-		sprintf("%s has links, but none of them carries meter_reads, so its reads cannot be delivered", [_fleet(d)]),
+		concat("", [_fleet(d), " has links, but none of them carries meter_reads, so its reads cannot be delivered"]),
 		"a link carrying meter_reads",
-		sprintf("links carry: %s", [_list(d.handles)]),
+		concat("", ["its links carry ", _list(d.handles)]),
 	) |
 		_enabled("billing.remote_read")
 		some i
@@ -205,7 +208,7 @@ _linked_meter(d) if {
 #     links fast enough that the path fits the budget.
 emergency_dr_latency := {
 	"subjects": [i | _enabled("distribution.emergency_dr"); some i; f := input.flows[i]; _emergency_dr(f)],
-	"violations": [lib.violation("flows", i, sprintf("%s: %s", [f.id, _edr_problem(f)]), "budget of at most 60 s, met by the path's latency", _latencies(f)) |
+	"violations": [lib.violation("flows", i, concat("", ["emergency flow ", f.id, ": ", _edr_problem(f)]), "a budget of at most 60 s that the path's declared latencies meet", _latencies(f)) |
 		_enabled("distribution.emergency_dr")
 		some i
 		f := input.flows[i]
@@ -216,25 +219,26 @@ emergency_dr_latency := {
 
 _emergency_dr(f) if {
 	f.priority == "emergency"
-	f.data in {"dr_signal", "load_limit_command"}
+	f.data in ["dr_signal", "load_limit_command"]
 }
 
 _edr_in_time(f) if {
 	is_number(f.latency_s)
 	f.latency_s <= 60
-	is_number(f.path_latency_s)
+	f.path_found
+	f.path_latency_complete
 	f.path_latency_s <= f.latency_s
 }
 
 _edr_problem(f) := "the emergency signal declares no latency budget, so nothing shows it arrives within a minute" if {
 	not is_number(f.latency_s)
-} else := sprintf("the latency budget of %s is longer than the minute an emergency shortage allows", [_secs(f.latency_s)]) if {
+} else := concat("", ["the latency budget of ", _secs(f.latency_s), " is longer than the minute an emergency shortage allows"]) if {
 	f.latency_s > 60
 } else := "no path of links carries the signal, so it never arrives" if {
 	not f.path_found
-} else := sprintf("the latency of its path (%s) is unknown because a link on it declares no latency", [_path_ids(f)]) if {
-	not is_number(f.path_latency_s)
-} else := sprintf("its path (%s) takes %s, more than its budget of %s", [_path_ids(f), _secs(f.path_latency_s), _secs(f.latency_s)])
+} else := concat("", ["the latency of its path (", _path_ids(f), ") is unknown because a link on it declares no latency, so nothing shows the notice arrives in time"]) if {
+	not f.path_latency_complete
+} else := concat("", ["its path (", _path_ids(f), ") takes ", _secs(f.path_latency_s), ", more than its budget of ", _secs(f.latency_s)])
 
 # METADATA
 # title: Connect, disconnect and limit commands have a latency budget
@@ -268,7 +272,7 @@ disconnect_latency_budget := {
 	],
 }
 
-_switching(f) if f.data in {"disconnect_command", "load_limit_command"}
+_switching(f) if f.data in ["disconnect_command", "load_limit_command"]
 
 # METADATA
 # title: Demand response signals are prioritised
@@ -301,7 +305,7 @@ dr_signal_priority := {
 		some i
 		f := input.flows[i]
 		f.data == "dr_signal"
-		not f.priority in {"high", "emergency"}
+		not f.priority in ["high", "emergency"]
 	],
 }
 
@@ -313,17 +317,29 @@ _dr_enabled if _enabled("distribution.emergency_dr")
 # gives the same answer when an OPA server is queried directly.
 _enabled(use_case) if use_case in input.deployment.use_cases
 
-_fleet(d) := sprintf("%s (%d %s devices)", [d.id, d.count, d.kind]) if d.count > 1
+_fleet(d) := concat("", [d.id, " (", format_int(d.count, 10), " ", _kind(d), " devices)"]) if d.count > 1
 
-_fleet(d) := sprintf("%s (%s)", [d.id, d.kind]) if d.count <= 1
+_fleet(d) := concat("", [d.id, " (", _kind(d), ")"]) if d.count <= 1
 
+_kind(d) := replace(d.kind, "_", " ")
+
+# A string made by a builtin (concat, replace, format_int) is put into a message with concat,
+# never sprintf: regopy wraps such a string passed to sprintf("%s") in quotes.
 _list(xs) := "nothing" if count(xs) == 0
 
 _list(xs) := concat(", ", xs) if count(xs) > 0
 
 _path_ids(f) := concat(", ", [input.links[k].id | some k in f.path])
 
-_latencies(f) := sprintf("budget %s, path latency %s", [_secs(f.latency_s), _secs(f.path_latency_s)])
+_latencies(f) := concat("", [_budget(f), ", path latency ", _secs(f.path_latency_s), _completeness(f)])
+
+_budget(f) := concat("", ["budget ", _secs(f.latency_s)]) if is_number(f.latency_s)
+
+_budget(f) := "no budget" if not is_number(f.latency_s)
+
+_completeness(f) := "" if f.path_latency_complete
+
+_completeness(f) := " (some links declare no latency)" if not f.path_latency_complete
 
 # Seconds without a trailing ".0"; "unknown" for null.
 _secs(x) := sprintf("%d s", [round(x)]) if {

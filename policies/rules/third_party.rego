@@ -31,7 +31,7 @@ confidentiality_agreement := {
 		_to_third_party(dl)
 		not _agreement_with_utility("confidentiality", dl.to_idx)
 		msg := concat("", [
-			"delegation ", dl.id, " gives ", _party(dl.to, dl.to_kind), " access to ", _list(dl.over),
+			"delegation ", dl.id, " gives ", _party_text(dl.to, dl.to_kind), " access to ", _list(dl.over),
 			", but ", _or_none(dl.to), " has no confidentiality agreement with the utility ",
 			_or_none(input.deployment.utility),
 		])
@@ -72,7 +72,7 @@ premise_access_agreement := {
 		]
 		count(missing) > 0
 		msg := concat("", [
-			"delegation ", dl.id, " gives ", _party(dl.to, dl.to_kind), " access to premise equipment ",
+			"delegation ", dl.id, " gives ", _party_text(dl.to, dl.to_kind), " access to premise equipment ",
 			concat(", ", missing), ", but no premise access agreement between ", _or_none(dl.to),
 			" and the utility ", _or_none(input.deployment.utility), " covers it",
 		])
@@ -142,7 +142,7 @@ delegation_accountability := {
 		count(gaps) > 0
 		actual := concat("", ["logged ", _on_off(dl.logged), ", non_repudiation ", _on_off(dl.non_repudiation)])
 		msg := concat("", [
-			"delegation ", dl.id, " lets ", _party(dl.to, dl.to_kind), " ", concat(" and ", _action_rights(dl)),
+			"delegation ", dl.id, " lets ", _party_text(dl.to, dl.to_kind), " ", concat(" and ", _action_rights(dl)),
 			" premise equipment (", _list(dl.over), ") but ", concat(" and ", gaps),
 			"; every action on customer equipment is logged and non-repudiated",
 		])
@@ -297,7 +297,7 @@ delegated_data_granted := {
 		]
 		count(missing) > 0
 		msg := concat("", [
-			"delegation ", dl.id, " lets ", _party(dl.to, dl.to_kind), " ", concat(" and ", [_verb(r) | some r in _read_rights(dl)]),
+			"delegation ", dl.id, " lets ", _party_text(dl.to, dl.to_kind), " ", concat(" and ", [_verb(r) | some r in _read_rights(dl)]),
 			" devices whose customer data no customer has granted to it: ", concat(", ", missing),
 			"; the customer grants what information is disseminated and to whom",
 		])
@@ -373,12 +373,12 @@ _consent_problem(dl) := msg if {
 	dl.from_kind != "customer"
 	msg := concat("", [
 		"delegation ", dl.id, " over premise equipment (", _list(dl.over), ") is granted by ",
-		_party(dl.from, dl.from_kind), ", not by the customer; the customer agrees to each third party's access",
+		_party_text(dl.from, dl.from_kind), ", not by the customer; the customer agrees to each third party's access",
 	])
 } else := msg if {
 	dl.consent == null
 	msg := concat("", [
-		"delegation ", dl.id, " gives ", _party(dl.to, dl.to_kind), " access to premise equipment (",
+		"delegation ", dl.id, " gives ", _party_text(dl.to, dl.to_kind), " access to premise equipment (",
 		_list(dl.over), ") but names no customer consent (add: consent AGREEMENT)",
 	])
 } else := msg if {
@@ -439,7 +439,7 @@ _data_granted(party_idx, c) if {
 # ---------------------------------------------------------------------------------------
 # Message pieces, built with concat so every engine renders them alike.
 
-_party(name, kind) := t if {
+_party_text(name, kind) := t if {
 	is_string(name)
 	t := concat("", [name, " (", _words(kind), ")"])
 } else := "no party"
