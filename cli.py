@@ -21,6 +21,8 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from .compiler import InputError
         from .engine.errors import EngineError
+        from .report.load import ReportFormatError
+        from .report.outputs import OutputError
         from .runner import UsageError
 
         try:
@@ -28,7 +30,7 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
         except InputError as err:
             click.echo(str(err), err=True)
             sys.exit(EXIT_INPUT)
-        except UsageError as err:
+        except (UsageError, OutputError, ReportFormatError) as err:
             click.echo(f"error: {err}", err=True)
             sys.exit(EXIT_INPUT)
         except EngineError as err:
@@ -125,9 +127,14 @@ _policy_dirs = click.option(
 
 @main.command("check")
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
-@click.option("-f", "--format", "fmt", default="table", show_default=True, help="Output format: table, json, ….")
+@click.option("-f", "--format", "formats", multiple=True, metavar="FORMAT[:PATH]",
+              help="Output format, to standard output or to PATH; repeatable (default: table). "
+                   "Formats: table, json, sarif, junit, markdown, html, oscal, lines.")
 @click.option("--fail-on", type=click.Choice(SEVERITY_CHOICES), default="info", show_default=True,
               help="Exit 1 only for failures of this severity or worse.")
+@click.option("--timestamp", metavar="WHEN",
+              help="Date the report (and judge waiver expiry) as of WHEN: epoch seconds, a date or an ISO 8601 "
+                   "date-time. Default: SOURCE_DATE_EPOCH when set, else now.")
 @click.option("--rule", "include", multiple=True, metavar="ID|FAMILY", help="Check only these rules (id, family or family code); repeatable.")
 @click.option("--skip-rule", "exclude", multiple=True, metavar="ID|FAMILY", help="Do not check these rules; repeatable.")
 @click.option("-v", "--verbose", is_flag=True, help="Show the evidence of passing rules and how to fix failures.")
@@ -135,18 +142,38 @@ _policy_dirs = click.option(
 @opa_options
 @_policy_dirs
 @handle_errors
-def check_cmd(paths: tuple[str, ...], fmt: str, fail_on: str, include: tuple[str, ...], exclude: tuple[str, ...],
-              verbose: bool, engine: str, policy_dirs: tuple[str, ...], engine_options: dict[str, Any]) -> None:
+def check_cmd(paths: tuple[str, ...], formats: tuple[str, ...], fail_on: str, timestamp: str | None,
+              include: tuple[str, ...], exclude: tuple[str, ...], verbose: bool, engine: str,
+              policy_dirs: tuple[str, ...], engine_options: dict[str, Any]) -> None:
     """Check deployment files (PATHS: .ami files or directories of them) against the policies."""
-    from .report import FORMATS
-    from .runner import UsageError, run_check
+    from .report.outputs import parse_specs, parse_timestamp, stamp, write_outputs
+    from .runner import run_check
 
-    if fmt not in FORMATS:
-        raise UsageError(f"unknown format '{fmt}' (known: {', '.join(FORMATS)})")
+    specs = parse_specs(formats)
+    moment = parse_timestamp(timestamp) if timestamp else None
     report = run_check(paths, engine=engine, engine_options=engine_options, include=include, exclude=exclude,
-                       policy_dirs=policy_dirs)
-    FORMATS[fmt].render(report, click.get_text_stream("stdout"), verbose=verbose)
+                       policy_dirs=policy_dirs, today=moment.date() if moment else None)
+    if moment is not None:
+        report = stamp(report, moment)
+    write_outputs(report, specs, click.get_text_stream("stdout"), verbose=verbose, fail_on=fail_on)
     sys.exit(report.exit_code(fail_on))
+
+
+@main.command("convert")
+@click.argument("report_file", type=click.Path(dir_okay=False))
+@click.option("-f", "--format", "formats", multiple=True, required=True, metavar="FORMAT[:PATH]",
+              help="Output format, to standard output or to PATH; repeatable.")
+@click.option("--fail-on", type=click.Choice(SEVERITY_CHOICES), default="info", show_default=True,
+              help="Severity the verdict of Markdown and HTML reports counts from.")
+@click.option("-v", "--verbose", is_flag=True, help="Show the evidence of passing rules and how to fix failures (table).")
+@handle_errors
+def convert_cmd(report_file: str, formats: tuple[str, ...], fail_on: str, verbose: bool) -> None:
+    """Render a saved JSON report (`check -f json:FILE`) in other formats, without checking again."""
+    from .report.load import read_report
+    from .report.outputs import parse_specs, write_outputs
+
+    specs = parse_specs(formats)
+    write_outputs(read_report(report_file), specs, click.get_text_stream("stdout"), verbose=verbose, fail_on=fail_on)
 
 
 @main.command("rules")

@@ -6,8 +6,8 @@ raises InputError (exit 2), UsageError (exit 2) or EngineError (exit 3) and neve
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, datetime, timezone
 import os
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 

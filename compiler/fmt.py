@@ -114,8 +114,9 @@ def _statement(p: _Printer, stmt: Tree) -> None:
         return
     p.line(f"{head} {{", range(start, lbrace.line + 1))
     for pr in props:
-        p.gap(pr.meta.line, INDENT)
         for text, first, last in _property_text(pr, ""):
+            # Comment lines inside a list that continues over several lines keep its indentation.
+            p.gap(first, INDENT + " " * (len(text) - len(text.lstrip(" "))))
             p.line(INDENT + text, range(first, last + 1))
     p.gap(rbrace.line, INDENT)
     p.line("}", range(rbrace.line, rbrace.line + 1))

@@ -35,7 +35,7 @@ _CSS = """
 body{font:14px/1.5 -apple-system,"Segoe UI",Helvetica,Arial,sans-serif;color:#1f2328;margin:0;background:#f6f8fa}
 main{max-width:1240px;margin:0 auto;padding:24px}
 h1{font-size:26px;margin:0 0 8px}h2{font-size:21px;margin:36px 0 8px;border-bottom:1px solid var(--line);padding-bottom:6px}
-h3{font-size:16px;margin:24px 0 8px}
+h3{font-size:16px;margin:24px 0 8px}section.deployment>h2:first-child{margin-top:0}
 section.deployment,header.report{background:#fff;border:1px solid var(--line);border-radius:8px;padding:16px 20px;margin-bottom:20px}
 code,.mono{font:12px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
 .verdict{display:inline-block;font-weight:700;padding:2px 10px;border-radius:14px;color:#fff}

@@ -46,7 +46,9 @@ def venv(wheel: Path) -> Path:
     assert made.returncode == 0, made.stderr
     # Plain directory entries: the .pth files inside them (the checkout's editable install) are
     # not processed, and the venv's own site-packages comes first on sys.path.
-    paths = dict.fromkeys(sysconfig.get_paths()[k] for k in ("purelib", "platlib"))
+    here = [sysconfig.get_paths()[k] for k in ("purelib", "platlib")]
+    here += [p for p in sys.path if Path(p).name in ("site-packages", "dist-packages") and Path(p).is_dir()]
+    paths = dict.fromkeys(here)
     (site_packages(env) / "runtime_deps.pth").write_text("\n".join(paths) + "\n", encoding="utf-8")
     return env
 

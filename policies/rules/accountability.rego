@@ -17,7 +17,7 @@ _control_data := ["disconnect_command", "load_limit_command", "der_control", "fi
 _action_rights := ["control", "configure"]
 
 # METADATA
-# title: Head ends, MDMS, network managers and billing systems keep logs
+# title: Head ends, MDMS, network managers, billing, payment and DR systems keep logs
 # description: >-
 #   Every head end, meter data management system, network manager, billing system, payment
 #   system and demand response system (DRAACS) has `logging on`. These systems issue the

@@ -217,6 +217,7 @@ emergency_dr_latency := {
 	],
 }
 
+# AMI-CON-003 leaves these flows to this rule: keep constraints.rego in step.
 _emergency_dr(f) if {
 	f.priority == "emergency"
 	f.data in ["dr_signal", "load_limit_command"]
