@@ -77,12 +77,13 @@ def run_cases(catalog: Catalog, engine: Engine | None = None, today: date | None
     return CaseRun(outcomes, tuple(i for i in ids if i not in failing), tuple(i for i in ids if i not in passing))
 
 
-def render_run(run: CaseRun, out: TextIO, verbose: bool = False) -> None:
-    """One line per case (failures with where and why), the uncovered rules, and a count."""
+def render_run(run: CaseRun, out: TextIO, verbose: bool = False, show: Collection[str] = ()) -> None:
+    """A line per failing case (where and why) and per passing case of the rules in `show` (all
+    when `verbose`), the rules no case shows failing or passing, and a count."""
     for outcome in run.outcomes:
         case = outcome.case
         if outcome.ok:
-            if verbose:
+            if verbose or case.rule_id in show:
                 out.write(f"ok    {case.label}\n")
             continue
         out.write(f"FAIL  {case.label} ({case.path}:{case.line}): {outcome.problem}\n")

@@ -120,7 +120,7 @@ def _write_atomic(path: str, text: str) -> None:
 
 SEVERITY_CHOICES = ("critical", "high", "medium", "low", "info")
 _policy_dirs = click.option(
-    "--policy-dir", "policy_dirs", multiple=True, type=click.Path(exists=True, file_okay=False),
+    "--policy", "--policy-dir", "policy_dirs", multiple=True, type=click.Path(exists=True, file_okay=False),
     help="Directory of custom policies (Rego with METADATA, *_cases.yaml) to add to the built-in ones; repeatable.",
 )
 
@@ -139,20 +139,28 @@ _policy_dirs = click.option(
 @click.option("--skip-rule", "exclude", multiple=True, metavar="ID|FAMILY", help="Do not check these rules; repeatable.")
 @click.option("-v", "--verbose", is_flag=True, help="Show the evidence of passing rules and how to fix failures.")
 @click.option("--engine", default="embedded", show_default=True, help="Evaluation engine: embedded, opa (a server) or opa-cli (`opa eval`).")
+@click.option("--baseline", type=click.Path(dir_okay=False), metavar="REPORT.json",
+              help="Report only findings not in this saved JSON report (rule id and element id); say how many it suppressed.")
 @opa_options
 @_policy_dirs
 @handle_errors
 def check_cmd(paths: tuple[str, ...], formats: tuple[str, ...], fail_on: str, timestamp: str | None,
-              include: tuple[str, ...], exclude: tuple[str, ...], verbose: bool, engine: str,
+              include: tuple[str, ...], exclude: tuple[str, ...], verbose: bool, engine: str, baseline: str | None,
               policy_dirs: tuple[str, ...], engine_options: dict[str, Any]) -> None:
     """Check deployment files (PATHS: .ami files or directories of them) against the policies."""
     from .report.outputs import parse_specs, parse_timestamp, stamp, write_outputs
+    from .review.baseline import apply_baseline, load_baseline, summary
     from .runner import run_check
 
     specs = parse_specs(formats)
     moment = parse_timestamp(timestamp) if timestamp else None
+    known = load_baseline(baseline) if baseline else None
     report = run_check(paths, engine=engine, engine_options=engine_options, include=include, exclude=exclude,
                        policy_dirs=policy_dirs, today=moment.date() if moment else None)
+    if known is not None:
+        applied = apply_baseline(report, known)
+        report = applied.report
+        click.echo(summary(applied, baseline or ""), err=True)
     if moment is not None:
         report = stamp(report, moment)
     write_outputs(report, specs, click.get_text_stream("stdout"), verbose=verbose, fail_on=fail_on)
@@ -208,16 +216,95 @@ def explain_cmd(rule_id: str, policy_dirs: tuple[str, ...]) -> None:
 
 @main.command("test")
 @click.argument("policy_dir", required=False, type=click.Path(exists=True, file_okay=False))
-@click.option("-v", "--verbose", is_flag=True, help="List passing cases too.")
+@click.option("--rule", "include", multiple=True, metavar="ID|FAMILY", help="Run only the cases of these rules; repeatable.")
+@click.option("-v", "--verbose", is_flag=True, help="List the passing cases of built-in rules too.")
 @handle_errors
-def test_cmd(policy_dir: str | None, verbose: bool) -> None:
-    """Run the test cases of the built-in rules and of the custom rules in POLICY_DIR."""
+def test_cmd(policy_dir: str | None, include: tuple[str, ...], verbose: bool) -> None:
+    """Run the test cases of the built-in rules and of the custom rules in POLICY_DIR.
+
+    Every case of a custom rule is listed; built-in cases only when they fail (or with -v).
+    Exit 1 when a case fails or a rule has no case that makes it fail (or pass).
+    """
     from .casetest import render_run, run_cases
     from .policies.catalog import load_catalog
+    from .runner import select_rules
 
-    run = run_cases(load_catalog([policy_dir] if policy_dir else []))
-    render_run(run, click.get_text_stream("stdout"), verbose)
+    catalog = load_catalog([policy_dir] if policy_dir else [])
+    run = run_cases(catalog, rules=select_rules(catalog.rules, include) if include else None)
+    render_run(run, click.get_text_stream("stdout"), verbose, show={r.id for r in catalog.rules if not r.builtin})
     sys.exit(EXIT_OK if run.ok else EXIT_FINDINGS)
+
+
+@main.command("diff")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--git", "revision", metavar="REV", help="Compare FILE at git revision REV with FILE as it is now.")
+@click.option("-f", "--format", "fmt", type=click.Choice(("table", "markdown", "json")), default="table", show_default=True)
+@click.option("--fail-on", type=click.Choice(SEVERITY_CHOICES), default="info", show_default=True,
+              help="Exit 1 only for new failures of this severity or worse.")
+@_policy_dirs
+@handle_errors
+def diff_cmd(files: tuple[str, ...], revision: str | None, fmt: str, fail_on: str, policy_dirs: tuple[str, ...]) -> None:
+    """Compare two versions of a plan: `diff OLD NEW` or `diff --git REV FILE`.
+
+    Lists the rules and controls that got worse or better, elements added and removed with their
+    results, and waivers added, removed, expired or stale. Exit 1 when the new version has a
+    failure the old one did not have.
+    """
+    from .review.diff_render import DIFF_FORMATS
+    from .review.run import run_diff
+
+    diff = run_diff(files, revision, policy_dirs)
+    DIFF_FORMATS[fmt](diff, click.get_text_stream("stdout"), fail_on=fail_on)
+    sys.exit(diff.exit_code(fail_on))
+
+
+@main.command("graph")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("-f", "--format", "fmt", type=click.Choice(("svg", "dot", "mermaid")), default="svg", show_default=True)
+@click.option("--check", "with_results", is_flag=True, help="Colour domains, devices and links by the results of a check.")
+@click.option("-o", "--output", default="-", type=click.Path(dir_okay=False, allow_dash=True),
+              help="Write the picture here ('-', the default, for standard output).")
+@click.option("--layout", type=click.Choice(("builtin", "dot", "auto")), default="builtin", show_default=True,
+              help="SVG layout: built in (reproducible), or the system's Graphviz `dot` when present.")
+@_policy_dirs
+@handle_errors
+def graph_cmd(file: str, fmt: str, with_results: bool, output: str, layout: str, policy_dirs: tuple[str, ...]) -> None:
+    """Draw the topology of FILE (a plan, or a JSON report from `check -f json:FILE`): domains as
+    clusters, devices, links; coloured by result with --check or from a report."""
+    from .report.outputs import write_atomic
+    from .review.graph import draw
+    from .review.run import run_graph
+
+    picture = draw(run_graph(file, with_results, policy_dirs), fmt, layout)
+    if output == "-":
+        click.echo(picture, nl=False)
+    else:
+        write_atomic(output, picture)
+
+
+@main.command("init")
+@click.argument("name", required=False, default="my_utility")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True),
+              help="Where to write the plan (default: NAME.ami; '-' for standard output).")
+@click.option("--force", is_flag=True, help="Replace the file if it exists.")
+@handle_errors
+def init_cmd(name: str, output: str | None, force: bool) -> None:
+    """Write a commented starter plan for utility NAME (an id, e.g. north_valley) that passes `check`."""
+    import os
+
+    from .report.outputs import write_atomic
+    from .review.starter import starter
+    from .runner import UsageError
+
+    text = starter(name)
+    target = output or f"{name}.ami"
+    if target == "-":
+        click.echo(text, nl=False)
+        return
+    if os.path.exists(target) and not force:
+        raise UsageError(f"{target} exists; choose another file with -o, or --force to replace it")
+    write_atomic(target, text)
+    click.echo(f"wrote {target}; next: amisec check {target}", err=True)
 
 
 @main.command("bundle")

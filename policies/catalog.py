@@ -18,6 +18,7 @@ from amisec.compiler.vocab import USE_CASES
 from amisec.engine.errors import PolicyError
 
 from .cases import RuleCase, parse_cases
+from .conflicts import check_conflicts
 from .metadata import MetadataBlock, read_blocks
 
 PRINCIPLES = ("availability", "integrity", "confidentiality", "access control", "accountability")
@@ -110,7 +111,7 @@ def rule_from_block(block: MetadataBlock, builtin: bool) -> RuleMeta:
     _check_keys(block, custom, where)
     texts = {key: _text(block, custom, key, where) for key in _CUSTOM_FIELDS if key != "use_cases"}
     pattern = BUILTIN_ID if builtin else CUSTOM_ID
-    if not pattern.match(texts["id"]) or (not builtin and texts["id"].startswith("AMI-")):
+    if not pattern.match(texts["id"]):
         shape = "AMI-<FAMILY>-<NNN>" if builtin else "an upper-case id like ACME-NET-001 (AMI- is reserved)"
         raise PolicyError(where, f"rule id '{texts['id']}' must be {shape}")
     if not _SECTION.match(texts["section"]):
@@ -148,6 +149,14 @@ def _check_unique(rules: Sequence[RuleMeta]) -> None:
             if key in seen:
                 raise PolicyError(f"{rule.path}:{rule.line}", f"{what} is already defined at {seen[key].path}:{seen[key].line}")
             seen[key] = rule
+
+
+def _check_reserved(rules: Sequence[RuleMeta]) -> None:
+    """`AMI-` ids belong to the built-in rules (checked after uniqueness, so a clash names both places)."""
+    for rule in rules:
+        if not rule.builtin and rule.id.startswith("AMI-"):
+            raise PolicyError(f"{rule.path}:{rule.line}", f"rule id '{rule.id}' must be an upper-case id like "
+                              "ACME-NET-001 with your organisation's prefix (AMI- is reserved for built-in rules)")
 
 
 def policy_digest(policy_files: Iterable[PolicyFile] | None = None) -> str:
@@ -214,6 +223,8 @@ def load_catalog(extra_dirs: Sequence[str | Path] = ()) -> Catalog:
         extra_modules, extra_cases = _directory_files(Path(directory))
         modules += extra_modules
         case_files += extra_cases
+    check_conflicts(modules)
     rules = [rule_from_block(block, module.builtin) for module in modules for block in read_blocks(module.source, module.path)[1]]
     _check_unique(rules)
+    _check_reserved(rules)
     return Catalog(tuple(modules), tuple(rules), tuple(case_files))

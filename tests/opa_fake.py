@@ -5,18 +5,21 @@ It speaks the part of OPA's REST API the engine uses — `GET /health`, `GET /v1
 in one background thread, and evaluates with the embedded engine, so the whole client path
 (opa-python-client, requests, the engine's error mapping) runs against real HTTP. Each test sets
 how it misbehaves. It shuts itself down after `lifetime` seconds whatever happens.
+
+Evaluation runs in a child process (one per query): regopy has crashed the whole test process a
+few times when evaluating in the server's thread, so the fake keeps it at arm's length and
+retries a child that dies of a signal once.
 """
 from __future__ import annotations
 
 import json
 import re
 import ssl
+import subprocess
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
-from typing import Any
-
-from amisec.engine import EngineError
-from amisec.engine.embedded import EmbeddedEngine
+from typing import Any, Callable
 
 _PROBLEM = re.compile(r"^(?P<file>[^:]+):(?P<row>\d+):(?P<col>\d+): (?P<message>.*)$")
 
@@ -38,11 +41,10 @@ class FakeOpa:
         self.redirect_to: str | None = None  # answer every request with a 307 to here
         self.bundle: tuple[list[Any], str] | None = None  # (modules, revision) served as a bundle
         self.version = "1.99.0-fake"
-        self.compile_check = False  # compile each upload with the others (slow), as OPA does
+        self.compile_check: Callable[[str], bool] = lambda pid: False  # compile these uploads (slow), as OPA does
         self.policies: dict[str, str] = {}
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self._stop = threading.Event()
-        self._engine_cache: tuple[tuple, EmbeddedEngine] | None = None
         self._server = HTTPServer(("127.0.0.1", 0), _handler(self))
         scheme = "http"
         if tls:
@@ -80,24 +82,54 @@ class FakeOpa:
             return list(self.bundle[0])
         return [_Module(pid, src) for pid, src in sorted(self.policies.items())]
 
-    def engine(self) -> EmbeddedEngine:
-        key = tuple((m.path, m.source) for m in self.modules())
-        if self._engine_cache is None or self._engine_cache[0] != key:
-            self._engine_cache = (key, EmbeddedEngine(self.modules()))
-        return self._engine_cache[1]
+    def evaluate(self, input_doc: Any) -> Any:
+        """The value of data.amisec.rules, computed by the embedded engine in a child process."""
+        answer = _child({"modules": [[m.path, m.source] for m in self.modules()], "input": input_doc})
+        if "result" not in answer:
+            raise RuntimeError(f"fake OPA cannot evaluate: {answer}")
+        return answer["result"]
 
     def compile_errors(self, pid: str, source: str) -> list[dict[str, Any]]:
         """OPA-style compile errors of the uploaded set with this module added."""
         modules = [_Module(p, s) for p, s in sorted({**self.policies, pid: source}.items())]
-        try:
-            EmbeddedEngine(modules).prepare()
-        except EngineError as err:
-            return [_opa_error(p) for p in err.problems] or [{"code": "rego_compile_error", "message": err.message}]
-        return []
+        answer = _child({"modules": [[m.path, m.source] for m in modules], "input": None})
+        if "problems" not in answer:
+            return []
+        return [_opa_error(p) for p in answer["problems"]] or [{"code": "rego_compile_error", "message": answer["message"]}]
 
     def provenance(self) -> dict[str, Any]:
         bundles = {"amisec": {"revision": self.bundle[1]}} if self.bundle else {}
         return {"version": self.version, "bundles": bundles}
+
+
+_CHILD = """
+import json, sys
+from amisec.engine import EngineError
+from amisec.engine.embedded import EmbeddedEngine
+class M:
+    def __init__(self, path, source):
+        self.path, self.source = path, source
+request = json.load(sys.stdin)
+engine = EmbeddedEngine([M(p, s) for p, s in request["modules"]])
+try:
+    engine.prepare()
+    answer = {} if request["input"] is None else {"result": engine.evaluate(request["input"])}
+except EngineError as err:
+    answer = {"message": err.message, "problems": list(err.problems)}
+print(json.dumps(answer))
+"""
+
+
+def _child(request: dict[str, Any]) -> dict[str, Any]:
+    """Run the embedded engine in a child process; one retry when the child dies of a signal."""
+    payload = json.dumps(request)
+    for _ in range(2):
+        done = subprocess.run([sys.executable, "-c", _CHILD], input=payload, capture_output=True, text=True, timeout=120)
+        if done.returncode >= 0:
+            break
+    if done.returncode != 0:
+        raise RuntimeError(f"fake OPA evaluator failed ({done.returncode}): {done.stderr[-2000:]}")
+    return json.loads(done.stdout)
 
 
 def _opa_error(problem: str) -> dict[str, Any]:
@@ -156,7 +188,7 @@ def _handler(opa: FakeOpa) -> type[BaseHTTPRequestHandler]:
             if opa.bundle is not None:
                 self._send(400, {"code": "invalid_parameter", "message": f"path {pid} is owned by bundle \"amisec\""})
                 return
-            errors = opa.compile_errors(pid, body.decode()) if opa.compile_check else []
+            errors = opa.compile_errors(pid, body.decode()) if opa.compile_check(pid) else []
             if errors:
                 self._send(400, {"code": "invalid_parameter", "message": "error(s) occurred while compiling module(s)", "errors": errors})
                 return
@@ -190,7 +222,7 @@ def _handler(opa: FakeOpa) -> type[BaseHTTPRequestHandler]:
             if "provenance=true" in self.path:
                 answer["provenance"] = opa.provenance()
             if opa.modules():
-                answer["result"] = opa.engine().evaluate(request["input"])
+                answer["result"] = opa.evaluate(request["input"])
             self._send(200, answer)
 
     return Handler

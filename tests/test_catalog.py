@@ -60,7 +60,7 @@ def test_custom_rule_is_read_with_its_position(tmp_path: Path) -> None:
         (policy(severity="urgent"), ":5", "severity"),
         (policy(use_cases="billing.nope"), ":5", "use_cases"),
         (policy(rule_id="acme"), ":5", "rule id"),
-        (policy(rule_id="AMI-OWN-001"), ":5", "AMI- is reserved"),
+        (policy(rule_id="AMI-ACME-001"), ":19", "AMI- is reserved"),
         (policy().replace("#   remediation: Make it fine.\n", ""), ":5", "remediation"),
         (policy().replace("#   subject: devices\n", "#   subject: devices\n#   colour: red\n"), ":5", "custom.colour"),
         (policy().replace("# title: Devices are fine\n", "# title: [unclosed\n"), ":7", "YAML"),
@@ -80,6 +80,13 @@ def test_duplicate_rule_ids_name_both_places(tmp_path: Path) -> None:
     write(tmp_path, "b.rego", policy(name="other").replace("package amisec.rules.acme", "package amisec.rules.other"))
     with pytest.raises(PolicyError, match=r"ACME-FIN-001 is already defined at .*a\.rego:19"):
         load_catalog([tmp_path])
+
+
+def test_custom_rule_with_a_builtin_id_names_both_places(tmp_path: Path) -> None:
+    write(tmp_path, "acme.rego", policy(rule_id="AMI-OWN-001"))
+    with pytest.raises(PolicyError, match=r"AMI-OWN-001 is already defined at policies/rules/ownership\.rego:\d+") as err:
+        load_catalog([tmp_path])
+    assert err.value.where == f"{tmp_path / 'acme.rego'}:19"
 
 
 def test_missing_policy_directory_is_an_error(tmp_path: Path) -> None:

@@ -256,6 +256,39 @@ def test_scrub():
     assert scrub("nothing", None) == "nothing"
 
 
+class _StubClient:
+    """Accepts a module only once the package it imports is there, as OPA's compiler does."""
+
+    def __init__(self) -> None:
+        self.uploaded: dict[str, str] = {}
+
+    def update_policy_from_string(self, source: str, pid: str, rego_compat: bool = True) -> bool:
+        assert rego_compat is False, "the client must never rewrite the policies"
+        if "import data.amisec.lib" in source and not any("package amisec.lib" in s for s in self.uploaded.values()):
+            raise _http_error(400, json.dumps({"message": "error(s) occurred while compiling module(s)", "errors": [
+                {"message": "undefined function data.amisec.lib.violation", "location": {"file": pid, "row": 9, "col": 2}}]}).encode())
+        self.uploaded[pid] = source
+        return True
+
+
+def test_upload_order_does_not_matter(catalog):
+    modules = list(reversed(catalog.files))
+    assert modules[-1].path == "policies/lib.rego"
+    engine = OpaServerEngine(modules, "http://127.0.0.1:8181")
+    stub = _StubClient()
+    engine._upload(stub, [(policy_id(m.path), m) for m in modules])
+    assert set(stub.uploaded) == {policy_id(m.path) for m in modules}
+
+
+def test_upload_that_never_compiles_names_file_and_line(catalog):
+    modules = [m for m in catalog.files if m.path != "policies/lib.rego"]
+    engine = OpaServerEngine(modules, "http://127.0.0.1:8181")
+    with pytest.raises(EngineError) as caught:
+        engine._upload(_StubClient(), [(policy_id(m.path), m) for m in modules])
+    assert caught.value.message == "OPA rejected the policies"
+    assert f"{modules[0].path}:9:2: undefined function data.amisec.lib.violation" in caught.value.problems
+
+
 def test_engine_arguments_are_checked(catalog, tmp_path):
     with pytest.raises(ValueError, match="positive"):
         OpaServerEngine(catalog.files, "http://127.0.0.1:8181", timeout=0)
@@ -436,7 +469,7 @@ def test_redirect_is_not_followed(opa):
 
 
 def test_rejected_policy_is_reported_at_its_line(opa, tmp_path):
-    opa.compile_check = True
+    opa.compile_check = lambda pid: pid.endswith("broken.rego")
     (tmp_path / "broken.rego").write_text(
         "package amisec.rules.acme\n\nimport rego.v1\n\n"
         "# METADATA\n# title: Broken\n# description: Broken on purpose.\n# custom:\n#   id: ACME-NET-001\n"

@@ -216,6 +216,8 @@ def _metadata_blocks(text: str) -> list[dict]:
         elif current is not None:
             blocks.append(yaml.safe_load("\n".join(current)) or {})
             current = None
+    if current is not None:
+        blocks.append(yaml.safe_load("\n".join(current)) or {})
     return blocks
 
 
