@@ -328,5 +328,43 @@ def bundle_cmd(output: str, policy_dirs: tuple[str, ...]) -> None:
     click.echo(f"{output}: OPA bundle revision {revision} ({len(catalog.files)} policy files, {len(catalog.rules)} rules)", err=True)
 
 
+@main.command("trace")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--standard", "standards", multiple=True, metavar="KEY",
+              help="Report these standards instead of the deployment's `standards` line; repeatable (`amisec standards` lists keys).")
+@click.option("-f", "--format", "fmt", type=click.Choice(("table", "csv", "markdown", "json")), default="table", show_default=True)
+@click.option("--engine", default="embedded", show_default=True, help="Evaluation engine: embedded, opa (a server) or opa-cli (`opa eval`).")
+@opa_options
+@_policy_dirs
+@handle_errors
+def trace_cmd(file: str, standards: tuple[str, ...], fmt: str, engine: str, policy_dirs: tuple[str, ...],
+              engine_options: dict[str, Any]) -> None:
+    """Print the traceability matrix of FILE: objective → rule → controls → elements, with statuses,
+    and the gaps: objectives no rule checks (and why) and controls no rule covers.
+
+    A report: exit 0 whatever the results (use `check` to gate on them).
+    """
+    from .report.trace_render import TRACE_FORMATS
+    from .traceability import run_trace
+
+    trace = run_trace([file], standards=standards, engine=engine, engine_options=engine_options, policy_dirs=policy_dirs)
+    TRACE_FORMATS[fmt](trace, click.get_text_stream("stdout"))
+
+
+@main.command("standards")
+@click.argument("standard", required=False)
+@click.option("-f", "--format", "fmt", type=click.Choice(("table", "json")), default="table", show_default=True)
+@handle_errors
+def standards_cmd(standard: str | None, fmt: str) -> None:
+    """List the controls of STANDARD (a key such as nerc_cip; all standards when omitted) and the rules
+    that cover each; controls not yet verified against the published standard are marked so."""
+    from .report.standards_render import STANDARDS_FORMATS
+    from .standards import standards_table
+    from .traceability import check_standards
+
+    keys = check_standards([standard]) if standard else (None,)
+    STANDARDS_FORMATS[fmt]([row for key in keys for row in standards_table(key)], click.get_text_stream("stdout"))
+
+
 if __name__ == "__main__":
     main()

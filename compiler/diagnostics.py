@@ -67,9 +67,11 @@ def _source_line(sources: dict[str, str], span: Span) -> str | None:
     text = sources.get(span.file)
     if text is None:
         return None
-    lines = text.splitlines()
+    # Lines end at "\n" only, as the parser counts them (str.splitlines also breaks at form
+    # feeds and Unicode separators, which may sit inside a string).
+    lines = text.split("\n")
     if 1 <= span.line <= len(lines):
-        return lines[span.line - 1]
+        return lines[span.line - 1].rstrip("\r")
     return None
 
 

@@ -25,7 +25,9 @@ def _comments(text: str) -> tuple[dict[int, str], set[int], set[int]]:
     comments: dict[int, str] = {}
     alone: set[int] = set()
     blank: set[int] = set()
-    for n, line in enumerate(text.splitlines(), 1):
+    # Split at "\n" only, as the parser counts lines: str.splitlines would also break at form
+    # feeds and Unicode line separators inside strings and misplace every later comment.
+    for n, line in enumerate(text.split("\n"), 1):
         if not line.strip():
             blank.add(n)
             continue
@@ -131,7 +133,7 @@ def format_text(text: str, file: str = "<string>") -> str:
         if isinstance(stmt, Tree):
             p.gap(stmt.meta.line, "")
             _statement(p, stmt)
-    p.gap(len(text.splitlines()) + 1, "")
+    p.gap(text.count("\n") + 2, "")
     while p.out and p.out[-1] == "":
         p.out.pop()
     return "\n".join(p.out) + "\n" if p.out else ""

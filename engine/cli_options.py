@@ -20,9 +20,11 @@ _FLAGS = {"opa_url": "--opa-url", "opa_token": "--opa-token", "opa_ca": "--opa-c
           "opa_preloaded": "--opa-preloaded", "timeout": "--timeout"}
 
 _OPTIONS = (
-    click.option("--opa-url", metavar="URL", help="OPA server for --engine opa, e.g. http://127.0.0.1:8181 (a path prefix is kept)."),
+    click.option("--opa-url", metavar="URL",
+                 help="OPA server for --engine opa, e.g. http://127.0.0.1:8181 (a path prefix is kept)."),
     click.option("--opa-token", metavar="TOKEN", envvar=TOKEN_ENV, show_envvar=True,
-                 help="Bearer token for the OPA server; prefer the environment variable (a command line is visible to other users)."),
+                 help="Bearer token for the OPA server; prefer the environment variable "
+                      "(a command line is visible to other users)."),
     click.option("--opa-ca", metavar="FILE", type=click.Path(exists=True, dir_okay=False),
                  help="CA certificate (PEM) to verify an https:// OPA server with; verification is always on."),
     click.option("--opa-preloaded", is_flag=True,
@@ -60,7 +62,8 @@ def engine_settings(engine: str, values: dict[str, Any], ctx: click.Context | No
         return {"timeout": values["timeout"]}
     stray += ["timeout"] if _given(ctx, "timeout") else []
     if stray:
-        raise click.UsageError(f"{_FLAGS[stray[0]]} applies to --engine opa (or opa-cli for --timeout), not to --engine {engine}", ctx)
+        raise click.UsageError(
+            f"{_FLAGS[stray[0]]} applies to --engine opa (or opa-cli for --timeout), not to --engine {engine}", ctx)
     return {}
 
 

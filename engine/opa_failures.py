@@ -99,7 +99,8 @@ def describe_http(err: HttpStatusError, url: str, step: str) -> str:
 def describe_network(err: requests.RequestException, url: str, timeout: float) -> str:
     """One sentence for a request that got no usable answer at all."""
     if isinstance(err, requests.exceptions.InvalidHeader):
-        return "the OPA token cannot be sent in an HTTP header (it holds a line break or another control character): check --opa-token"
+        return ("the OPA token cannot be sent in an HTTP header (it holds a line break or another control "
+                "character): check --opa-token")
     if isinstance(err, requests.exceptions.SSLError):
         return f"TLS connection to OPA at {url} failed: {network_reason(err)} (give the server's CA certificate with --opa-ca)"
     if isinstance(err, requests.exceptions.Timeout):

@@ -108,7 +108,7 @@ def read_answer(body: Any, preloaded: bool, expected_revision: str | None = None
         hint = (
             "run without --opa-preloaded, or load the bundle from `amisec bundle`"
             if preloaded
-            else "the uploaded policies define no rules under data.amisec.rules"
+            else "they were uploaded but are gone (was the OPA server restarted meanwhile?): run again"
         )
         raise EngineError(f"OPA has no amisec policies loaded: {hint}")
     if expected_revision is not None:
@@ -179,6 +179,7 @@ class OpaServerEngine:
             raise ValueError(f"--opa-ca '{ca_file}' is not a file")
         self.version = f"OPA server at {self.url}"
         self._modules = tuple(modules)
+        _check_unique_ids(self._modules)
         self._token = token or None
         self._ca_file = ca_file
         self._timeout = float(timeout)
@@ -309,6 +310,15 @@ class OpaServerEngine:
         if isinstance(provenance, dict) and isinstance(provenance.get("version"), str):
             self.version = f"OPA {provenance['version']}"
         return result
+
+
+def _check_unique_ids(modules: Sequence[PolicyModule]) -> None:
+    seen: dict[str, str] = {}
+    for module in modules:
+        pid = policy_id(module.path)
+        if pid in seen:
+            raise EngineError(f"{module.path} and {seen[pid]} would both be OPA policy {pid}: rename one of them")
+        seen[pid] = module.path
 
 
 def _put(client: Any, pid: str, module: PolicyModule) -> HttpStatusError | None:

@@ -48,15 +48,17 @@ def failing(results: Iterable[RuleResult], fail_on: str = "info") -> list[RuleRe
 def verdict(results: Sequence[RuleResult], fail_on: str = "info") -> tuple[str, str]:
     """("FAIL" | "PASS", a sentence saying why) for some results."""
     bad = failing(results, fail_on)
+    # Over several deployments a rule has several results.
+    noun = "rules" if len({r.rule.id for r in results}) == len(results) else "rule results"
     waived = sum(1 for r in results if r.status == "waived")
     waived_text = f"; {waived} waived" if waived else ""
     if bad:
         by_severity = severity_counts(bad)
         parts = ", ".join(f"{n} {s}" for s, n in by_severity.items() if n)
-        return "FAIL", f"{len(bad)} of {len(results)} rules fail ({parts}){waived_text}"
+        return "FAIL", f"{len(bad)} of {len(results)} {noun} fail ({parts}){waived_text}"
     other = sum(1 for r in results if r.status == "fail")
     below = f"; {other} below the --fail-on {fail_on} threshold" if other else ""
-    return "PASS", f"no rule fails at or above {fail_on} severity ({len(results)} rules){waived_text}{below}"
+    return "PASS", f"no rule fails at or above {fail_on} severity ({len(results)} {noun}){waived_text}{below}"
 
 
 def severity_counts(results: Iterable[RuleResult]) -> dict[str, int]:

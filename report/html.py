@@ -45,7 +45,7 @@ code,.mono{font:12px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
 .badge.pass{color:var(--pass);background:var(--pass-bg)}.badge.not_applicable{color:var(--na);background:var(--na-bg)}
 table{border-collapse:collapse;width:100%;margin:8px 0}
 th,td{border:1px solid var(--line);padding:4px 8px;text-align:left;vertical-align:top}
-th{background:#f6f8fa}td.num,th.num{text-align:right}
+th{background:#f6f8fa}td.num,th.num{text-align:right}td.rule-id{white-space:nowrap}
 table.evidence td:first-child{white-space:nowrap;color:var(--muted)}table.evidence td{word-break:break-all}
 article.finding{border:1px solid var(--line);border-left:6px solid var(--fail);border-radius:6px;padding:10px 14px;margin:10px 0}
 article.finding.waived{border-left-color:var(--waived)}
@@ -164,7 +164,7 @@ def _rule_detail(result: RuleResult) -> str:
 def _rules(deployment: DeploymentReport) -> str:
     rows = "".join(
         f'<tr data-status="{r.status}" data-severity="{r.rule.severity}"><td>{_badge(r.status)}</td>'
-        f"<td class=\"mono\">{escape(r.rule.id)}</td><td>{r.rule.severity}</td><td>{escape(r.rule.title)}</td>"
+        f"<td class=\"mono rule-id\">{escape(r.rule.id)}</td><td>{r.rule.severity}</td><td>{escape(r.rule.title)}</td>"
         f"<td>{_rule_detail(r)}</td></tr>"
         for r in sorted(deployment.results, key=result_order)
     )
@@ -176,7 +176,7 @@ def _trace(deployment: DeploymentReport) -> str:
     severity = {r.rule.id: r.rule.severity for r in deployment.results}
     rows = "".join(
         f'<tr data-status="{row.status}" data-severity="{severity[row.rule]}"><td>{escape(row.section)}</td>'
-        f"<td>{escape(row.objective)}</td><td class=\"mono\">{escape(row.rule)}</td><td>{_badge(row.status)}</td>"
+        f"<td>{escape(row.objective)}</td><td class=\"mono rule-id\">{escape(row.rule)}</td><td>{_badge(row.status)}</td>"
         f"<td>{'<br>'.join(escape(c) for c in row.controls) or '—'}</td>"
         f"<td>{'<br>'.join(escape(e) for e in row.elements) or '—'}</td></tr>"
         for row in trace_rows(deployment)

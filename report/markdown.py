@@ -14,7 +14,6 @@ from .common import (
     provenance,
     result_order,
     severity_status_table,
-    standing,
     trace_rows,
     verdict,
 )

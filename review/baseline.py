@@ -106,7 +106,7 @@ def apply_baseline(report: Report, baseline: Baseline) -> Applied:
         filtered = [_filter(r, keys, source) for r in deployment.results]
         results = tuple(r for r, _ in filtered)
         suppressed += sum(n for _, n in filtered)
-        rules += sum(1 for (r, n), old in zip(filtered, deployment.results) if n and old.status == "fail" and r.status != "fail")
+        rules += sum(1 for r, n in filtered if n and r.status != "fail")  # n > 0 only for results that failed
         deployments.append(replace(deployment, results=results, topology=_recolour(deployment.topology, results)))
     return Applied(replace(report, deployments=tuple(deployments)), suppressed, rules, tuple(unknown))
 

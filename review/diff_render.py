@@ -146,7 +146,9 @@ def render_table(diff: PlanDiff, out: TextIO, *, fail_on: str = "info", color: b
     )
     for heading, lines in sections:
         if lines:
-            out.write(f"\n{heading}\n" + "\n".join(lines) + "\n")
+            wrapped = [textwrap.fill(line, width=max(60, width), subsequent_indent="      ", break_on_hyphens=False)
+                       for line in lines]
+            out.write(f"\n{heading}\n" + "\n".join(wrapped) + "\n")
     verdict_colour = "31" if diff.exit_code(fail_on) else "32"
     out.write("\n" + _paint(verdict(diff, fail_on), verdict_colour, colour) + "\n")
 

@@ -48,7 +48,9 @@ def test_compiled_input_matches_golden(path: Path) -> None:
         golden.write_text(text, encoding="utf-8")
     assert golden.exists(), f"no golden file for {path.name}; run with AMISEC_UPDATE_GOLDEN=1"
     expected = golden.read_text(encoding="utf-8")
-    assert json.loads(text) == json.loads(expected), f"{path.name} compiles differently; review, then AMISEC_UPDATE_GOLDEN=1"
+    got, want = json.loads(text), json.loads(expected)
+    differing = [k for k in want.keys() | got.keys() if got.get(k) != want.get(k)]
+    assert not differing, f"{path.name} compiles differently in {sorted(differing)}; review, then AMISEC_UPDATE_GOLDEN=1"
     assert text == expected
 
 

@@ -289,6 +289,19 @@ def test_upload_that_never_compiles_names_file_and_line(catalog):
     assert f"{modules[0].path}:9:2: undefined function data.amisec.lib.violation" in caught.value.problems
 
 
+def test_read_answer_without_result_after_an_upload():
+    with pytest.raises(EngineError, match="was the OPA server restarted meanwhile"):
+        read_answer({}, preloaded=False)
+
+
+def test_two_files_that_would_share_a_policy_id(catalog):
+    from amisec.policies.catalog import PolicyFile
+
+    twins = [PolicyFile("acme/a b.rego", "package amisec.rules.a\n", False), PolicyFile("acme/a_b.rego", "package amisec.rules.b\n", False)]
+    with pytest.raises(EngineError, match="would both be OPA policy amisec/acme/a_b.rego"):
+        OpaServerEngine([*catalog.files, *twins], "http://127.0.0.1:8181")
+
+
 def test_engine_arguments_are_checked(catalog, tmp_path):
     with pytest.raises(ValueError, match="positive"):
         OpaServerEngine(catalog.files, "http://127.0.0.1:8181", timeout=0)

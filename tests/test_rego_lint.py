@@ -5,6 +5,7 @@ tests/test_parity.py runs `opa check --strict` itself.
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,19 @@ HEADER = "package amisec.rules.x\n\nimport rego.v1\n\n"
 def test_shipped_policies_pass_the_lint(path):
     problems = lint(path.read_text(encoding="utf-8"))
     assert not problems, "\n".join(f"{path}:{p}" for p in problems)
+
+
+def test_helper_calls_resolve():
+    """OPA refuses a call to an undefined function at compile time; regopy yields undefined."""
+    lib = strip((Path(__file__).resolve().parent.parent / "policies" / "lib.rego").read_text(encoding="utf-8"))
+    lib_functions = set(re.findall(r"^([A-Za-z_]\w*)\(", lib, re.MULTILINE))
+    for path in POLICIES:
+        text = strip(path.read_text(encoding="utf-8"))
+        local = set(re.findall(r"^([A-Za-z_]\w*)\(", text, re.MULTILINE))
+        for name in re.findall(r"(?<![\w.])lib\.(\w+)\s*\(", text):
+            assert name in lib_functions, f"{path}: lib.{name} is not a function of policies/lib.rego"
+        for name in re.findall(r"(?<![\w.])(_\w+)\s*\(", text):
+            assert name in local, f"{path}: {name}() is called but not defined in the module"
 
 
 def test_every_module_declares_rego_v1():

@@ -12,6 +12,8 @@ import io
 import json
 import os
 import re
+import shutil
+import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from datetime import date
@@ -191,6 +193,21 @@ def test_sarif_has_what_github_code_scanning_reads(live: Report) -> None:
     assert len(fingerprints) == len(run["results"])
 
 
+MULTITOOL = os.environ.get("AMISEC_SARIF_MULTITOOL") or shutil.which("sarif-multitool")
+
+
+@pytest.mark.skipif(MULTITOOL is None, reason="needs the SARIF Multitool (npm install @microsoft/sarif-multitool)")
+def test_sarif_passes_the_github_ingestion_rules(live: Report, tmp_path: Path) -> None:
+    """Microsoft's SARIF Multitool implements GitHub code scanning's upload rules (GHxxxx)."""
+    log, verdict = tmp_path / "amisec.sarif", tmp_path / "validation.sarif"
+    log.write_text(render_text(live, "sarif"), encoding="utf-8")
+    done = subprocess.run([str(MULTITOOL), "validate", "--rule-kind", "Gh;Sarif", "--log", "ForceOverwrite",
+                           "-o", str(verdict), str(log)], capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    levels = [r.get("level", "warning") for r in json.loads(verdict.read_text(encoding="utf-8"))["runs"][0]["results"]]
+    assert "error" not in levels, done.stdout
+
+
 def test_sarif_results_point_into_the_ami_file(live: Report) -> None:
     results = sarif_of(live)["runs"][0]["results"]
     prepay = [r for r in results if r["ruleId"] == "AMI-CNF-003"][0]
@@ -230,7 +247,7 @@ def test_junit_has_a_suite_per_deployment_and_a_case_per_rule(live: Report) -> N
     root = ET.fromstring(render_text(live, "junit"))
     suites = root.findall("testsuite")
     assert [s.get("name") for s in suites] == [d.name for d in live.deployments]
-    for suite, deployment in zip(suites, live.deployments):
+    for suite, deployment in zip(suites, live.deployments, strict=True):
         cases = suite.findall("testcase")
         assert sorted(c.get("classname") for c in cases) == sorted(r.rule.id for r in deployment.results)
         assert int(suite.get("failures")) == deployment.counts()["fail"] == len(suite.findall("testcase/failure"))
@@ -478,5 +495,5 @@ def test_timestamps_are_parsed_strictly() -> None:
 
 
 def test_renderers_accept_unknown_options(live: Report) -> None:
-    for fmt, module in FORMATS.items():
+    for module in FORMATS.values():
         module.render(live, io.StringIO(), verbose=True, fail_on="high", color=False)

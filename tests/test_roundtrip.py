@@ -58,8 +58,9 @@ KEYWORDS = [
     "deployment", "party", "agreement", "domain", "device", "link", "flow", "delegation", "waiver",
     "in", "x", "from", "to", "on", "by", "under", "proxy_for", "delegated_by", "admission", "signed",
 ]
-# Characters that have a meaning elsewhere in the language, inside strings and comments.
-TRICKY = '#{};,*"\\é—\t'
+# Characters that have a meaning elsewhere in the language, inside strings and comments, and
+# characters str.splitlines() breaks lines at although the parser does not.
+TRICKY = '#{};,*"\\é—\t\x0c\x85\u2028'
 
 ids = st.one_of(st.from_regex(r"[a-z_][a-z0-9_]{0,10}", fullmatch=True), st.sampled_from(KEYWORDS))
 free_text = st.text(alphabet=st.one_of(st.characters(codec="utf-8", exclude_categories=("Cc", "Cs")), st.sampled_from(TRICKY)), max_size=16)
@@ -237,11 +238,11 @@ def deployments(draw: st.DrawFn) -> Drawn:
     everything = [(c, i) for c, kind in (("parties", "party"), ("agreements", "agreement"), ("domains", "domain"), ("devices", "device"), ("links", "link"), ("flows", "flow"), ("delegations", "delegation")) for i in id_of[kind]]
     for w in range(draw(st.integers(0, 2))):
         collection, on = draw(st.sampled_from(everything))
-        rule = draw(st.from_regex(r"AMI-[A-Z]{3}-[0-9]{3}", fullmatch=True))
+        rule = draw(st.from_regex(r"AMI-[A-Z]{3}-", fullmatch=True)) + f"{w:03d}"  # unique: the key below
         reason, approver, expires = draw(free_text), draw(free_text), draw(dates).isoformat()
         props = [Prop("reason", [quote(reason)]), Prop("approved_by", [quote(approver)]), Prop("expires", [expires])]
         statements.append(Stmt(f"waiver {rule} on {on}", draw(st.permutations(props))))
-        expected[("waivers", str(w))] = {"rule": rule, "on": on, "on_collection": collection, "reason": reason, "approved_by": approver, "expires": expires}
+        expected[("waivers", rule)] = {"rule": rule, "on": on, "on_collection": collection, "reason": reason, "approved_by": approver, "expires": expires}
 
     order = draw(st.permutations(range(1, len(statements))))  # any statement order is valid
     return Drawn([statements[0]] + [statements[i] for i in order], expected, dep)
@@ -388,7 +389,7 @@ def documents(draw: st.DrawFn) -> tuple[str, Drawn, list[str]]:
 # --- the properties ----------------------------------------------------------------------------
 def by_id(doc: dict) -> dict[tuple[str, str], dict]:
     out = {(c, e["id"]): e for c in ("parties", "agreements", "domains", "devices", "links", "flows", "delegations") for e in doc[c]}
-    out.update({("waivers", str(i)): w for i, w in enumerate(doc["waivers"])})
+    out.update({("waivers", w["rule"]): w for w in doc["waivers"]})
     return out
 
 
@@ -400,7 +401,7 @@ def without_positions(value: Any) -> Any:
     return value
 
 
-SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
 @SETTINGS

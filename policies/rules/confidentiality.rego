@@ -55,6 +55,18 @@ _storage_encrypted(d) if d.storage == "encrypted"
 
 _record_system(d) if d.kind in _record_systems
 
+# Subjects, computed once and shared by the rules that examine the same elements; each rule's
+# violations scan only its subjects.
+_customer_links := [i | some i; l := input.links[i]; _carries_any(l, _customer_data)]
+
+_exposed_links := [i | some i; l := input.links[i]; _public_exposed(l)]
+
+_customer_records := [i | some i; d := input.devices[i]; _record_system(d); _handles_any(d, _customer_data)]
+
+_payment_links := [i | some i; l := input.links[i]; _carries_any(l, _payment_data)]
+
+_payment_records := [i | some i; d := input.devices[i]; _record_system(d); _handles_any(d, _payment_data)]
+
 # METADATA
 # title: Customer data is encrypted in transit
 # description: >-
@@ -76,11 +88,10 @@ _record_system(d) if d.kind in _record_systems
 #     Set the link's encryption to aes_128, aes_256, tls_1_2, tls_1_3, dtls or ipsec, or stop
 #     carrying customer data over it.
 customer_data_encrypted_in_transit := {
-	"subjects": [i | some i; l := input.links[i]; _carries_any(l, _customer_data)],
+	"subjects": _customer_links,
 	"violations": [lib.violation("links", i, msg, "encryption other than none", sprintf("encryption %s", [l.encryption])) |
-		some i
+		some i in _customer_links
 		l := input.links[i]
-		_carries_any(l, _customer_data)
 		not _encrypted(l)
 		msg := concat("", [
 			l.id, " carries ", _named(l, _customer_data),
@@ -111,11 +122,10 @@ customer_data_encrypted_in_transit := {
 #     Encrypt the link (tls_1_2, tls_1_3, dtls, ipsec, aes_128 or aes_256) and authenticate the
 #     peer (authentication one_way or mutual), or move the data to a private medium.
 public_media_customer_data := {
-	"subjects": [i | some i; l := input.links[i]; _public_exposed(l)],
+	"subjects": _exposed_links,
 	"violations": [lib.violation("links", i, msg, "encryption other than none and authentication one_way or mutual", sprintf("encryption %s, authentication %s", [l.encryption, l.authentication])) |
-		some i
+		some i in _exposed_links
 		l := input.links[i]
-		_public_exposed(l)
 		not _public_protected(l)
 		msg := concat("", [
 			l.id, " carries ", _named(l, _exposed_data),
@@ -158,12 +168,10 @@ _medium_text(l) := "an undeclared medium" if l.medium == null
 #   evidence: "{n} system(s) of record holding customer data encrypt their storage: {ids}"
 #   remediation: Set the device's storage to encrypted.
 customer_data_at_rest := {
-	"subjects": [i | some i; d := input.devices[i]; _record_system(d); _handles_any(d, _customer_data)],
+	"subjects": _customer_records,
 	"violations": [lib.violation("devices", i, msg, "storage encrypted", sprintf("storage %s", [d.storage])) |
-		some i
+		some i in _customer_records
 		d := input.devices[i]
-		_record_system(d)
-		_handles_any(d, _customer_data)
 		not _storage_encrypted(d)
 		msg := concat("", [
 			sprintf("%s (%s) keeps ", [d.id, d.kind]), _stored(d, _customer_data),
@@ -192,11 +200,10 @@ customer_data_at_rest := {
 #     Set the link's encryption to aes_128, aes_256, tls_1_2, tls_1_3, dtls or ipsec, or stop
 #     carrying payment data over it.
 payment_data_encrypted_in_transit := {
-	"subjects": [i | some i; l := input.links[i]; _carries_any(l, _payment_data)],
+	"subjects": _payment_links,
 	"violations": [lib.violation("links", i, msg, "encryption other than none", sprintf("encryption %s", [l.encryption])) |
-		some i
+		some i in _payment_links
 		l := input.links[i]
-		_carries_any(l, _payment_data)
 		not _encrypted(l)
 		msg := concat("", [
 			l.id, " carries ", _named(l, _payment_data),
@@ -223,12 +230,10 @@ payment_data_encrypted_in_transit := {
 #   evidence: "{n} system(s) of record holding payment data encrypt their storage: {ids}"
 #   remediation: Set the device's storage to encrypted.
 payment_data_at_rest := {
-	"subjects": [i | some i; d := input.devices[i]; _record_system(d); _handles_any(d, _payment_data)],
+	"subjects": _payment_records,
 	"violations": [lib.violation("devices", i, msg, "storage encrypted", sprintf("storage %s", [d.storage])) |
-		some i
+		some i in _payment_records
 		d := input.devices[i]
-		_record_system(d)
-		_handles_any(d, _payment_data)
 		not _storage_encrypted(d)
 		msg := concat("", [
 			sprintf("%s (%s) keeps ", [d.id, d.kind]), _stored(d, _payment_data),
@@ -256,11 +261,10 @@ payment_data_at_rest := {
 #   evidence: "{n} link(s) carrying payment data protect its integrity with a MAC or signature: {ids}"
 #   remediation: Set the link's integrity to mac or signature.
 payment_data_integrity := {
-	"subjects": [i | some i; l := input.links[i]; _carries_any(l, _payment_data)],
+	"subjects": _payment_links,
 	"violations": [lib.violation("links", i, msg, "integrity mac or signature", sprintf("integrity %s", [l.integrity])) |
-		some i
+		some i in _payment_links
 		l := input.links[i]
-		_carries_any(l, _payment_data)
 		not _strong_integrity(l)
 		msg := concat("", [
 			l.id, " carries ", _named(l, _payment_data),

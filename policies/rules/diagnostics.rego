@@ -27,6 +27,10 @@ _mutual(l) if l.authentication == "mutual"
 
 _encrypted(l) if l.encryption in _ciphers
 
+# Subjects, computed once and shared by the rules that examine the same elements; each rule's
+# violations scan only its subjects.
+_management_links := [i | some i; l := input.links[i]; _carries_any(l, _management_data)]
+
 # METADATA
 # title: Diagnostic and configuration traffic is integrity-protected
 # description: >-
@@ -43,11 +47,10 @@ _encrypted(l) if l.encryption in _ciphers
 #   evidence: "{n} link(s) carrying diagnostics or configuration protect it with a MAC or signature: {ids}"
 #   remediation: Set the link's integrity to mac or signature.
 diagnostics_integrity := {
-	"subjects": [i | some i; l := input.links[i]; _carries_any(l, _management_data)],
+	"subjects": _management_links,
 	"violations": [lib.violation("links", i, msg, "integrity mac or signature", sprintf("integrity %s", [l.integrity])) |
-		some i
+		some i in _management_links
 		l := input.links[i]
-		_carries_any(l, _management_data)
 		not _strong_integrity(l)
 		msg := concat("", [
 			l.id, " carries ", _named(l, _management_data),
@@ -72,11 +75,10 @@ diagnostics_integrity := {
 #   evidence: "{n} link(s) carrying diagnostics or configuration authenticate both ends: {ids}"
 #   remediation: Set the link's authentication to mutual.
 diagnostics_authentication := {
-	"subjects": [i | some i; l := input.links[i]; _carries_any(l, _management_data)],
+	"subjects": _management_links,
 	"violations": [lib.violation("links", i, msg, "authentication mutual", sprintf("authentication %s", [l.authentication])) |
-		some i
+		some i in _management_links
 		l := input.links[i]
-		_carries_any(l, _management_data)
 		not _mutual(l)
 		msg := concat("", [
 			l.id, " carries ", _named(l, _management_data),
@@ -101,11 +103,10 @@ diagnostics_authentication := {
 #   evidence: "{n} link(s) carrying diagnostics or configuration encrypt it: {ids}"
 #   remediation: Set the link's encryption to aes_128, aes_256, tls_1_2, tls_1_3, dtls or ipsec.
 diagnostics_encrypted := {
-	"subjects": [i | some i; l := input.links[i]; _carries_any(l, _management_data)],
+	"subjects": _management_links,
 	"violations": [lib.violation("links", i, msg, "encryption other than none", sprintf("encryption %s", [l.encryption])) |
-		some i
+		some i in _management_links
 		l := input.links[i]
-		_carries_any(l, _management_data)
 		not _encrypted(l)
 		msg := concat("", [
 			l.id, " carries ", _named(l, _management_data),

@@ -51,6 +51,16 @@ _signer_text(f) := sprintf("signed by %s", [f.signed_by]) if f.signed_by != null
 
 _signer_text(f) := "without a signature" if f.signed_by == null
 
+# Subjects, computed once and shared by the rules that examine the same elements; each rule's
+# violations scan only its subjects.
+_firmware_devices := [i | some i; d := input.devices[i]; _takes_firmware(d)]
+
+_firmware_links := [i | some i; l := input.links[i]; "firmware_image" in l.carries]
+
+_registration_links := [i | some i; l := input.links[i]; "device_registration" in l.carries]
+
+_firmware_flows := [i | some i; f := input.flows[i]; f.data == "firmware_image"]
+
 # METADATA
 # title: Devices that take firmware updates accept only signed firmware
 # description: >-
@@ -68,11 +78,10 @@ _signer_text(f) := "without a signature" if f.signed_by == null
 #   evidence: "{n} device(s) that take firmware updates verify signed firmware: {ids}"
 #   remediation: Set firmware signed on the device (it must verify the image's signature before installing).
 firmware_signed := {
-	"subjects": [i | some i; d := input.devices[i]; _takes_firmware(d)],
+	"subjects": _firmware_devices,
 	"violations": [lib.violation("devices", i, msg, "firmware signed", sprintf("firmware %s", [d.firmware])) |
-		some i
+		some i in _firmware_devices
 		d := input.devices[i]
-		_takes_firmware(d)
 		not _signed_firmware(d)
 		msg := sprintf(
 			"%s (%s) takes firmware updates but runs %s firmware; a tampered or counterfeit image would be installed",
@@ -97,11 +106,10 @@ firmware_signed := {
 #   evidence: "{n} link(s) carrying firmware images protect them with a MAC or signature and mutual authentication: {ids}"
 #   remediation: Set the link's integrity to mac or signature and its authentication to mutual.
 firmware_link_protected := {
-	"subjects": [i | some i; l := input.links[i]; "firmware_image" in l.carries],
+	"subjects": _firmware_links,
 	"violations": [lib.violation("links", i, msg, "integrity mac or signature, authentication mutual", sprintf("integrity %s, authentication %s", [l.integrity, l.authentication])) |
-		some i
+		some i in _firmware_links
 		l := input.links[i]
-		"firmware_image" in l.carries
 		not _link_protected(l)
 		msg := sprintf(
 			"%s carries firmware_image between %s and %s with integrity %s and authentication %s; an altered image or one pushed by an impostor could reach the devices",
@@ -127,11 +135,10 @@ firmware_link_protected := {
 #   evidence: "{n} link(s) carrying device registration protect it with a MAC or signature and mutual authentication: {ids}"
 #   remediation: Set the link's integrity to mac or signature and its authentication to mutual.
 registration_protected := {
-	"subjects": [i | some i; l := input.links[i]; "device_registration" in l.carries],
+	"subjects": _registration_links,
 	"violations": [lib.violation("links", i, msg, "integrity mac or signature, authentication mutual", sprintf("integrity %s, authentication %s", [l.integrity, l.authentication])) |
-		some i
+		some i in _registration_links
 		l := input.links[i]
-		"device_registration" in l.carries
 		not _link_protected(l)
 		msg := sprintf(
 			"%s carries device_registration between %s and %s with integrity %s and authentication %s; a rogue device could register or a registration be altered",
@@ -157,11 +164,10 @@ registration_protected := {
 #   evidence: "{n} firmware flow(s) signed by the utility or the device owner: {ids}"
 #   remediation: Add `signed by <party>` to the flow, naming the utility or the owner of the destination device.
 firmware_flow_signed := {
-	"subjects": [i | some i; f := input.flows[i]; f.data == "firmware_image"],
+	"subjects": _firmware_flows,
 	"violations": [lib.violation("flows", i, msg, "signed by the utility or the destination device's owner", _signer_text(f)) |
-		some i
+		some i in _firmware_flows
 		f := input.flows[i]
-		f.data == "firmware_image"
 		not _authorised_signer(f)
 		msg := sprintf(
 			"%s sends firmware_image from %s to %s %s; neither the utility nor %s's owner vouches for the image",

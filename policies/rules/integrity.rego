@@ -45,6 +45,18 @@ _utility_text := sprintf("the utility %s", [input.deployment.utility]) if input.
 
 _utility_text := "the utility (none declared)" if input.deployment.utility == null
 
+# Subjects, computed once and shared by the rules that examine the same elements; each rule's
+# violations scan only its subjects.
+_supply_links := [i | some i; l := input.links[i]; _carries_any(l, _supply_commands)]
+
+_notification_links := [i | some i; l := input.links[i]; _carries_any(l, _notifications)]
+
+_der_links := [i | some i; l := input.links[i]; "der_control" in l.carries]
+
+_control_flows := [i | some i; f := input.flows[i]; f.data in _control_signals]
+
+_meter_data_links := [i | some i; l := input.links[i]; _carries_any(l, _meter_data)]
+
 # METADATA
 # title: Connect, disconnect and load-limit commands are integrity-protected
 # description: >-
@@ -64,11 +76,10 @@ _utility_text := "the utility (none declared)" if input.deployment.utility == nu
 #   evidence: "{n} link(s) carrying disconnect or load-limit commands protect them with a MAC or signature: {ids}"
 #   remediation: Set the link's integrity to mac or signature.
 supply_command_integrity := {
-	"subjects": [i | some i; l := input.links[i]; _carries_any(l, _supply_commands)],
+	"subjects": _supply_links,
 	"violations": [lib.violation("links", i, msg, "integrity mac or signature", sprintf("integrity %s", [l.integrity])) |
-		some i
+		some i in _supply_links
 		l := input.links[i]
-		_carries_any(l, _supply_commands)
 		not _strong_integrity(l)
 		msg := concat("", [
 			l.id, " carries ", _named(l, _supply_commands),
@@ -94,11 +105,10 @@ supply_command_integrity := {
 #   evidence: "{n} link(s) carrying disconnect or load-limit commands authenticate both ends: {ids}"
 #   remediation: Set the link's authentication to mutual.
 supply_command_authentication := {
-	"subjects": [i | some i; l := input.links[i]; _carries_any(l, _supply_commands)],
+	"subjects": _supply_links,
 	"violations": [lib.violation("links", i, msg, "authentication mutual", sprintf("authentication %s", [l.authentication])) |
-		some i
+		some i in _supply_links
 		l := input.links[i]
-		_carries_any(l, _supply_commands)
 		not _mutual(l)
 		msg := concat("", [
 			l.id, " carries ", _named(l, _supply_commands),
@@ -124,11 +134,10 @@ supply_command_authentication := {
 #   evidence: "{n} link(s) carrying customer notifications protect them with a MAC or signature: {ids}"
 #   remediation: Set the link's integrity to mac or signature.
 notification_integrity := {
-	"subjects": [i | some i; l := input.links[i]; _carries_any(l, _notifications)],
+	"subjects": _notification_links,
 	"violations": [lib.violation("links", i, msg, "integrity mac or signature", sprintf("integrity %s", [l.integrity])) |
-		some i
+		some i in _notification_links
 		l := input.links[i]
-		_carries_any(l, _notifications)
 		not _strong_integrity(l)
 		msg := concat("", [
 			l.id, " carries ", _named(l, _notifications),
@@ -156,11 +165,10 @@ notification_integrity := {
 #   evidence: "{n} link(s) carrying customer notifications authenticate both ends: {ids}"
 #   remediation: Set the link's authentication to mutual.
 notification_authentication := {
-	"subjects": [i | some i; l := input.links[i]; _carries_any(l, _notifications)],
+	"subjects": _notification_links,
 	"violations": [lib.violation("links", i, msg, "authentication mutual", sprintf("authentication %s", [l.authentication])) |
-		some i
+		some i in _notification_links
 		l := input.links[i]
-		_carries_any(l, _notifications)
 		not _mutual(l)
 		msg := concat("", [
 			l.id, " carries ", _named(l, _notifications),
@@ -187,11 +195,10 @@ notification_authentication := {
 #   evidence: "{n} link(s) carrying DER control protect it with a MAC or signature and mutual authentication: {ids}"
 #   remediation: Set the link's integrity to mac or signature and its authentication to mutual.
 der_control_protection := {
-	"subjects": [i | some i; l := input.links[i]; "der_control" in l.carries],
+	"subjects": _der_links,
 	"violations": [lib.violation("links", i, msg, "integrity mac or signature, authentication mutual", sprintf("integrity %s, authentication %s", [l.integrity, l.authentication])) |
-		some i
+		some i in _der_links
 		l := input.links[i]
-		"der_control" in l.carries
 		not _der_protected(l)
 		msg := sprintf(
 			"%s carries der_control between %s and %s with integrity %s and authentication %s; a forged dispatch could drive customer generation against the grid",
@@ -224,11 +231,10 @@ _der_protected(l) if {
 #   evidence: "{n} control-signal flow(s) signed by the utility: {ids}"
 #   remediation: Add `signed by <utility>` to the flow, naming the deployment's utility.
 control_flow_signed_by_utility := {
-	"subjects": [i | some i; f := input.flows[i]; f.data in _control_signals],
+	"subjects": _control_flows,
 	"violations": [lib.violation("flows", i, msg, sprintf("signed by %s", [_utility_text]), _signer_text(f)) |
-		some i
+		some i in _control_flows
 		f := input.flows[i]
-		f.data in _control_signals
 		not _signed_by_utility(f)
 		msg := sprintf(
 			"%s sends %s from %s to %s %s; it must be signed by %s, or the receiver cannot tell a genuine %s from a forged one",
@@ -253,11 +259,10 @@ control_flow_signed_by_utility := {
 #   evidence: "{n} link(s) carrying meter data protect it with a MAC or signature: {ids}"
 #   remediation: Set the link's integrity to mac or signature.
 meter_data_integrity := {
-	"subjects": [i | some i; l := input.links[i]; _carries_any(l, _meter_data)],
+	"subjects": _meter_data_links,
 	"violations": [lib.violation("links", i, msg, "integrity mac or signature", sprintf("integrity %s", [l.integrity])) |
-		some i
+		some i in _meter_data_links
 		l := input.links[i]
-		_carries_any(l, _meter_data)
 		not _strong_integrity(l)
 		msg := concat("", [
 			l.id, " carries ", _named(l, _meter_data),

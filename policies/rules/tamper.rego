@@ -36,6 +36,13 @@ _alert_link_protected(l) if {
 	_mutual(l)
 }
 
+# Subjects, computed once and shared by the rules that examine the same elements; each rule's
+# violations scan only its subjects. The meter fleets count only when the deployment uses tamper
+# detection.
+_meters := [i | _enabled("billing.tamper_detection"); some i; d := input.devices[i]; d.kind == "meter"]
+
+_alert_links := [i | some i; l := input.links[i]; "tamper_alert" in l.carries]
+
 # METADATA
 # title: Meters detect tampering
 # description: >-
@@ -51,12 +58,10 @@ _alert_link_protected(l) if {
 #   evidence: "{n} meter fleet(s) detect tampering: {ids}"
 #   remediation: Set tamper_detection on for the meter.
 meter_tamper_detection := {
-	"subjects": [i | _enabled("billing.tamper_detection"); some i; d := input.devices[i]; d.kind == "meter"],
+	"subjects": _meters,
 	"violations": [lib.violation("devices", i, msg, "tamper_detection on", "tamper_detection off") |
-		_enabled("billing.tamper_detection")
-		some i
+		some i in _meters
 		d := input.devices[i]
-		d.kind == "meter"
 		not _detects_tamper(d)
 		msg := sprintf(
 			"%s (%d meter(s)) has tamper detection off; energy theft or tampering at these meters would not be indicated",
@@ -84,12 +89,10 @@ meter_tamper_detection := {
 #     Connect the meter by a link that carries tamper_alert and make sure that path continues to a
 #     head end.
 tamper_alert_reaches_head_end := {
-	"subjects": [i | _enabled("billing.tamper_detection"); some i; d := input.devices[i]; d.kind == "meter"],
+	"subjects": _meters,
 	"violations": [lib.violation("devices", i, msg, "a link carrying tamper_alert toward a head end", _route_problem(d)) |
-		_enabled("billing.tamper_detection")
-		some i
+		some i in _meters
 		d := input.devices[i]
-		d.kind == "meter"
 		not _tamper_route_ok(d)
 		msg := sprintf("%s cannot report tampering to the utility: %s", [d.id, _route_problem(d)])
 	],
@@ -112,11 +115,10 @@ tamper_alert_reaches_head_end := {
 #   evidence: "{n} link(s) carrying tamper alerts protect them with a MAC or signature and mutual authentication: {ids}"
 #   remediation: Set the link's integrity to mac or signature and its authentication to mutual.
 tamper_alert_protected := {
-	"subjects": [i | some i; l := input.links[i]; "tamper_alert" in l.carries],
+	"subjects": _alert_links,
 	"violations": [lib.violation("links", i, msg, "integrity mac or signature, authentication mutual", sprintf("integrity %s, authentication %s", [l.integrity, l.authentication])) |
-		some i
+		some i in _alert_links
 		l := input.links[i]
-		"tamper_alert" in l.carries
 		not _alert_link_protected(l)
 		msg := sprintf(
 			"%s carries tamper_alert between %s and %s with integrity %s and authentication %s; alerts could be forged, altered or sent by an impostor",
