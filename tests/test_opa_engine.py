@@ -46,6 +46,13 @@ RIVERSIDE = str(ROOT / "deployments" / "riverside.ami")
 SECRET = "s3cret-token-0f9a"
 
 
+@pytest.fixture(autouse=True)
+def _no_proxy_for_loopback(monkeypatch):
+    """A proxy configured in the environment must not intercept the local test servers."""
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+
+
 @pytest.fixture(scope="module")
 def catalog():
     return load_catalog()

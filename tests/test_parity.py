@@ -30,6 +30,13 @@ needs_opa = pytest.mark.skipif(OPA is None, reason="no opa binary on PATH")
 _START_TIMEOUT = 20.0
 
 
+@pytest.fixture(autouse=True)
+def _no_proxy_for_loopback(monkeypatch):
+    """A proxy configured in the environment must not intercept the local test servers."""
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+
+
 def comparable(report: Any) -> list[Any]:
     """What must not depend on the engine: per deployment, per rule, the verdict and its words."""
     return [
@@ -62,13 +69,15 @@ def _start_opa(*extra: str) -> Iterator[str]:
         [OPA, "run", "--server", "--addr", f"127.0.0.1:{port}", "--log-level", "error", *extra],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
+    probe = requests.Session()
+    probe.trust_env = False  # no proxy from the environment for a loopback server
     try:
         deadline = time.monotonic() + _START_TIMEOUT
         while True:
             if process.poll() is not None:
                 pytest.fail(f"opa run exited with {process.returncode}: {process.stderr.read().decode()[-2000:]}")
             try:
-                if requests.get(f"{url}/health", timeout=1).status_code == 200:
+                if probe.get(f"{url}/health", timeout=1).status_code == 200:
                     break
             except requests.RequestException:
                 pass
@@ -77,6 +86,7 @@ def _start_opa(*extra: str) -> Iterator[str]:
             time.sleep(0.1)
         yield url
     finally:
+        probe.close()
         process.terminate()
         try:
             process.wait(timeout=10)

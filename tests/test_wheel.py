@@ -65,7 +65,8 @@ def test_wheel_holds_only_the_amisec_package_and_its_data(wheel: Path) -> None:
         if top_level:
             assert zf.read(top_level[0]).decode().split() == ["amisec"]
     assert {n.split("/")[0] for n in names} == {"amisec", wheel.name.split("-py3")[0] + ".dist-info"}
-    for needed in ("amisec/cli.py", "amisec/compiler/grammar.lark", "amisec/deployments/riverside.ami"):
+    for needed in ("amisec/cli.py", "amisec/compiler/grammar.lark", "amisec/deployments/riverside.ami",
+                   "amisec/review/templates/starter.ami"):
         assert needed in names
     shipped = {Path(n).name for n in names if n.startswith("amisec/deployments/") and n.endswith(".ami")}
     assert shipped == {p.name for p in (ROOT / "deployments").glob("*.ami")}
@@ -104,3 +105,8 @@ def test_installed_wheel_compiles_a_packaged_example(wheel: Path, venv: Path, tm
     assert failed.returncode == 2
     assert f"{broken}:1:26: error: unknown party 'nobody'" in failed.stderr
     assert "Traceback" not in failed.stderr
+
+    started = run(venv / "bin" / "amisec", "init", "north_valley", cwd=tmp_path)
+    assert started.returncode == 0, started.stderr
+    checked = run(venv / "bin" / "amisec", "check", "north_valley.ami", cwd=tmp_path)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
