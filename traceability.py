@@ -13,9 +13,14 @@ from datetime import date
 from typing import Any, Mapping, Sequence
 
 from amisec import __version__
+from amisec.engine import get_engine
+from amisec.policies.catalog import load_catalog
 from amisec.policies.objectives import Objective, load_objectives, section_key
+from amisec.results.evaluate import evaluate_deployment
 from amisec.results.model import STATUSES, ControlRef, DeploymentReport, Finding, RuleResult
+from amisec.runner import UsageError, collect_files, compile_all, controls_for, timestamp
 from amisec.standards import UnknownStandardError, get_catalog, label, load_catalogs, standards_table
+from amisec.standards import digest as standards_digest
 
 # Standards whose applicability to AMI is conditional: their catalog note says when they apply, and
 # every row that cites one of their controls carries that note (NERC CIP covers BES Cyber Systems
@@ -163,8 +168,6 @@ class TraceReport:
 
 def check_standards(keys: Sequence[str]) -> tuple[str, ...]:
     """The keys, each checked to name a catalog; an unknown key is a usage error listing the known ones."""
-    from amisec.runner import UsageError
-
     for key in keys:
         try:
             get_catalog(key)
@@ -230,13 +233,11 @@ def run_trace(
     policy_dirs: Sequence[str] = (),
     today: date | None = None,
 ) -> TraceReport:
-    """Check the deployments and trace them; `standards` (when given) replaces their standards line."""
-    from amisec.engine import get_engine
-    from amisec.policies.catalog import load_catalog
-    from amisec.results.evaluate import evaluate_deployment
-    from amisec.runner import UsageError, collect_files, compile_all, controls_for, timestamp
-    from amisec.standards import digest as standards_digest
+    """Check the deployments and trace them; `standards` (when given) replaces their standards line.
 
+    The same pipeline as `amisec check` (runner.py), keeping each compiled input to read its
+    standards line; every rule is evaluated.
+    """
     override = check_standards(standards)
     catalog = load_catalog(policy_dirs)
     docs = compile_all(collect_files(paths))
