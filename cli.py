@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 from typing import Any, Callable
 
@@ -14,30 +15,44 @@ from .engine.cli_options import opa_options
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_ENGINE = 0, 1, 2, 3
 
 
+def _exit_code_for(err: BaseException) -> int | None:
+    """The exit code of a library error, or None for an unexpected one (imports only on error)."""
+    from .compiler import InputError
+    from .engine.errors import EngineError
+    from .report.load import ReportFormatError
+    from .report.outputs import OutputError
+    from .runner import UsageError
+
+    if isinstance(err, InputError):
+        click.echo(str(err), err=True)
+        return EXIT_INPUT
+    if isinstance(err, (UsageError, OutputError, ReportFormatError)):
+        click.echo(f"error: {err}", err=True)
+        return EXIT_INPUT
+    if isinstance(err, EngineError):
+        click.echo(f"engine error: {err}", err=True)
+        return EXIT_ENGINE
+    return None
+
+
 def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Turn the library's errors into messages and exit codes: never a traceback for a user's mistake."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from .compiler import InputError
-        from .engine.errors import EngineError
-        from .report.load import ReportFormatError
-        from .report.outputs import OutputError
-        from .runner import UsageError
-
         try:
             return fn(*args, **kwargs)
-        except InputError as err:
-            click.echo(str(err), err=True)
-            sys.exit(EXIT_INPUT)
-        except (UsageError, OutputError, ReportFormatError) as err:
-            click.echo(f"error: {err}", err=True)
-            sys.exit(EXIT_INPUT)
-        except EngineError as err:
-            click.echo(f"engine error: {err}", err=True)
-            sys.exit(EXIT_ENGINE)
         except BrokenPipeError:
             sys.exit(EXIT_OK)
+        except Exception as err:  # noqa: BLE001 — classified below; the unknown ones fail closed
+            code = _exit_code_for(err)
+            if code is None:
+                if os.environ.get("AMISEC_DEBUG"):
+                    raise
+                click.echo(f"internal error: {type(err).__name__}: {err} (nothing was reported as passing; "
+                           "set AMISEC_DEBUG=1 for the traceback and report it)", err=True)
+                code = EXIT_ENGINE
+            sys.exit(code)
 
     return wrapper
 

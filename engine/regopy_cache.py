@@ -2,36 +2,23 @@
 
 Adding the modules and building the query costs ~0.3 s; loading the saved binary bundle ~10 ms.
 The key covers the regopy version, the query and every module's name and text, so any change
-compiles afresh. The cache lives in $AMISEC_CACHE_DIR, else $XDG_CACHE_HOME/amisec, else
-~/.cache/amisec; AMISEC_NO_CACHE=1 turns it off. A cache that cannot be read or written is
-skipped silently: it only ever saves time.
+compiles afresh. The cache directory and its rules are those of `amisec.cache`.
 """
 from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from pathlib import Path
 from typing import Sequence
 
 import regopy
 from regopy import BundleFormat, Interpreter, RegoError
 
+from ..cache import cache_dir, store_atomically
 from . import PolicyModule
 
 _MAGIC = b"REGOBUND"
 _KEEP = 8
-
-
-def cache_dir() -> Path | None:
-    """Where bundles are kept, or None when caching is off."""
-    if os.environ.get("AMISEC_NO_CACHE", "").strip() not in ("", "0"):
-        return None
-    explicit = os.environ.get("AMISEC_CACHE_DIR", "").strip()
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME", "").strip() or Path.home() / ".cache"
-    return Path(base) / "amisec"
 
 
 def bundle_key(query: str, modules: Sequence[PolicyModule]) -> str:
@@ -75,11 +62,7 @@ def store(interpreter: Interpreter, bundle: regopy.Bundle, key: str) -> None:
     if folder is None:
         return
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".bundle-", suffix=".tmp")
-        os.close(fd)
-        interpreter.save_bundle(tmp, bundle, BundleFormat.Binary)
-        os.replace(tmp, folder / f"{key}.rbb")
+        store_atomically(folder / f"{key}.rbb", lambda tmp: interpreter.save_bundle(tmp, bundle, BundleFormat.Binary))
         _prune(folder)
     except (RegoError, OSError):
         pass  # a read-only home or a full disk: compile next time as well

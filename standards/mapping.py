@@ -68,7 +68,7 @@ def parse_mapping(
     Raises StandardsError listing every problem found (not only the first).
     """
     try:
-        doc = yaml.safe_load(text)
+        doc = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
         raise StandardsError(f"{origin}: not valid YAML: {exc}") from exc
     doc = {} if doc is None else doc

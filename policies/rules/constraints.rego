@@ -80,32 +80,29 @@ link_bandwidth_for_security := {
 #     Secure the device's links with aes_128 or aes_256 and integrity mac, or terminate the
 #     session protocol at a less constrained device such as a collector.
 constrained_device_crypto := {
-	"subjects": [i | some i; d := input.devices[i]; _constrained(d)],
-	"violations": array.concat(
-		[_crypto_violation(l.from_idx, l) |
-			_any_constrained
-			some i
-			l := input.links[i]
-			_session_secured(l)
-			_constrained(input.devices[l.from_idx])
-		],
-		[_crypto_violation(l.to_idx, l) |
-			_any_constrained
-			some i
-			l := input.links[i]
-			_session_secured(l)
-			_constrained(input.devices[l.to_idx])
-		],
-	),
+	"subjects": _constrained_devices,
+	"violations": _crypto_violations,
 }
 
-_constrained(d) if d.processing == "constrained"
+_constrained_devices := [i | some i; d := input.devices[i]; d.processing == "constrained"]
 
 # Most deployments declare no constrained device: then the links need not be scanned.
-_any_constrained if {
-	some d in input.devices
-	_constrained(d)
-}
+_crypto_violations := [] if {
+	count(_constrained_devices) == 0
+} else := array.concat(
+	[_crypto_violation(l.from_idx, l) |
+		some i
+		l := input.links[i]
+		_session_secured(l)
+		input.devices[l.from_idx].processing == "constrained"
+	],
+	[_crypto_violation(l.to_idx, l) |
+		some i
+		l := input.links[i]
+		_session_secured(l)
+		input.devices[l.to_idx].processing == "constrained"
+	],
+)
 
 _crypto_violation(j, l) := lib.violation("devices", j, msg, "link-layer aes_128 or aes_256", l.encryption) if {
 	d := input.devices[j]
