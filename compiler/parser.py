@@ -162,7 +162,7 @@ def _hint(err: UnexpectedToken, expected: set[str]) -> str | None:
     if token.type == "NAME" and keywords & expected:
         close = suggest(str(token), _STATEMENT_WORDS)
         return f"did you mean '{close}'?" if close else "a statement starts with one of: " + ", ".join(_STATEMENT_WORDS)
-    opens_late = token.type == "LBRACE" and keywords & expected
+    opens_late = token.type == "LBRACE" and bool(keywords & expected)
     if opens_late or (token.type == "_NL" and expected == {"LBRACE"}):
         return "a block starts with '{' on the same line as its header"
     if _after_comma(err):
@@ -172,7 +172,6 @@ def _hint(err: UnexpectedToken, expected: set[str]) -> str | None:
     if token.type == "_NL" and expected == {"NAME"}:
         return "a list continues on the next line only after a trailing comma"
     return None
-    return Diagnostic(span, message, hint)
 
 
 def _after_comma(err: UnexpectedToken) -> bool:

@@ -25,7 +25,7 @@ SKIP = ("tests", "build", "dist", "*.egg-info", "__pycache__", ".*", "benchmarks
 
 
 def run(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(a) for a in args], cwd=cwd, capture_output=True, text=True, timeout=300)
+    return subprocess.run([str(a) for a in args], check=False, cwd=cwd, capture_output=True, text=True, timeout=300)
 
 
 @pytest.fixture(scope="module")
