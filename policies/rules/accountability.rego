@@ -14,7 +14,7 @@ _record_systems := ["head_end", "mdms", "network_manager", "billing_system", "pa
 # customer may ignore them (seed 2.3), and their integrity is checked by the integrity rules.
 _control_data := ["disconnect_command", "load_limit_command", "der_control", "firmware_image", "configuration"]
 
-_action_rights := ["control", "configure"]
+_control_rights := ["control", "configure"]
 
 # METADATA
 # title: Head ends, MDMS, network managers, billing, payment and DR systems keep logs
@@ -145,7 +145,7 @@ asset_delegation_logged := {
 	],
 }
 
-_granted(dl) := [r | some r in dl.rights; r in _action_rights]
+_granted(dl) := [r | some r in dl.rights; r in _control_rights]
 
 _delegates_asset_control(dl) if {
 	count(_granted(dl)) > 0

@@ -62,8 +62,8 @@ link_bandwidth_for_security := {
 #   A device declared `processing constrained` has no link secured by a session protocol (TLS
 #   1.2, TLS 1.3, DTLS or IPsec). Their public-key handshakes take seconds on the small
 #   processors of meters and HAN devices and compete with metering and control; link-layer AES
-#   with a MAC gives the same protection in transit at a fraction of the cost. One finding per
-#   such link end.
+#   with a MAC keeps the data confidential and tamper-evident in transit at a fraction of the
+#   cost. One finding per such link end.
 # custom:
 #   id: AMI-CON-002
 #   principle: availability
