@@ -1,0 +1,146 @@
+"""Benchmark runner: per-stage times and peak memory of `amisec check` on generated deployments.
+
+    python -m benchmarks.run                      # sizes 1000 10000, 5 runs each
+    python -m benchmarks.run --sizes 1000 10000 100000 --runs 5
+    python -m benchmarks.run --startup            # cold `amisec check deployments/riverside.ami`
+
+Each run is a fresh process, so peak memory (max RSS) and caches are per run; the table shows the
+median of the runs per stage. Figures come from runs, never from assertions in the test suite.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+STAGES = ("read", "parse", "build", "emit", "validate", "handover", "evaluate", "results", "render")
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def measure(path: str) -> dict[str, float]:
+    """One run of every stage on one file (called in a fresh process by `main`)."""
+    import importlib
+    import io
+    import resource
+
+    from amisec.compiler import builder, parser, schema, source, validate
+    from amisec.engine import get_engine
+    from amisec.policies.catalog import load_catalog
+    from amisec.report import FORMATS
+    from amisec.results.evaluate import evaluate_deployment
+    from amisec.runner import controls_for
+
+    import gc
+
+    emit = importlib.import_module("amisec.compiler.emit")
+    times: dict[str, float] = {}
+    gc.disable()  # as the compiler does while it parses and emits
+
+    def stage(name: str, fn, *args):
+        started = time.perf_counter()
+        value = fn(*args)
+        times[name] = time.perf_counter() - started
+        return value
+
+    src = stage("read", source.read, path, 1 << 40)
+    tree = stage("parse", parser.parse, src.text, src.file)
+
+    def build():
+        b = builder.Builder(src.file, src.sha256)
+        model = b.build(tree)
+        ids, problems = validate.check_model(model)
+        assert not (b.problems or problems), "generated deployment does not compile"
+        return model, ids
+
+    model, ids = stage("build", build)
+    doc = stage("emit", emit.emit, model, ids)
+    gc.enable()
+    stage("validate", schema.validate_input, doc)
+    catalog = load_catalog()
+    engine = get_engine("embedded", modules=catalog.files)
+    engine.prepare()
+    raw = engine.evaluate(doc)
+    times.update(engine.timings)
+    report = stage("results", lambda: evaluate_deployment(
+        catalog.rules, doc, raw, controls=controls_for(doc["deployment"]["standards"])))
+
+    def render():
+        from amisec.results.model import Report
+
+        whole = Report("bench", engine.name, engine.version, catalog.digest, "1970-01-01T00:00:00Z", (report,))
+        for fmt in ("table", "json"):
+            FORMATS[fmt].render(whole, io.StringIO())
+
+    stage("render", render)
+    times["elements"] = len(doc["devices"]) + len(doc["links"]) + len(doc["flows"])
+    times["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return times
+
+
+def _one_run(path: str) -> dict[str, float]:
+    out = subprocess.run([sys.executable, "-m", "benchmarks.run", "--measure", path],
+                         cwd=ROOT, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _table(rows: list[dict[str, float]]) -> str:
+    from tabulate import tabulate
+
+    headers = ["elements", *STAGES, "total s", "peak MB"]
+    body = [[int(r["elements"]), *(f"{r[s]:.2f}" for s in STAGES), f"{sum(r[s] for s in STAGES):.2f}", f"{r['peak_mb']:.0f}"]
+            for r in rows]
+    return tabulate(body, headers=headers, tablefmt="github")
+
+
+def startup(runs: int) -> None:
+    """Median wall time of a cold `amisec check` on riverside, the price of a pre-commit hook."""
+    cmd = [sys.executable, "-m", "amisec.cli", "check", "deployments/riverside.ami", "-f", "lines"]
+    subprocess.run(cmd, cwd=ROOT, capture_output=True)  # the first run fills the cache
+    walls = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run(cmd, cwd=ROOT, capture_output=True)
+        walls.append(time.perf_counter() - started)
+    print(f"cold `amisec check deployments/riverside.ami`: median {statistics.median(walls):.3f} s over {runs} runs "
+          f"(min {min(walls):.3f}, max {max(walls):.3f})")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--startup", action="store_true")
+    ap.add_argument("--measure", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.measure:
+        print(json.dumps(measure(args.measure)))
+        return
+    if args.startup:
+        startup(args.runs)
+        return
+    from benchmarks.generate import generate
+
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for size in args.sizes:
+            path = os.path.join(tmp, f"synthetic-{size}.ami")
+            Path(path).write_text(generate(size), encoding="utf-8")
+            runs = [_one_run(path) for _ in range(args.runs)]
+            rows.append({k: statistics.median(r[k] for r in runs) for k in runs[0]})
+            print(f"size {size}: done ({args.runs} runs)", file=sys.stderr)
+    print(_table(rows))
+    if len(rows) > 1:
+        first, last = rows[0], rows[-1]
+        ratio = last["elements"] / first["elements"]
+        per = ", ".join(f"{s} {last[s] / first[s]:.1f}" for s in STAGES if first[s] > 0.005)
+        print(f"\nt({int(last['elements'])}) / t({int(first['elements'])}) per stage (size ratio {ratio:.0f}): {per}")
+
+
+if __name__ == "__main__":
+    main()
