@@ -11,6 +11,7 @@ import click
 
 from . import __version__
 from .engine.cli_options import opa_options
+from .limits import limit_options
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_ENGINE = 0, 1, 2, 3
 
@@ -45,7 +46,10 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
         except BrokenPipeError:
             sys.exit(EXIT_OK)
         except Exception as err:  # noqa: BLE001 — classified below; the unknown ones fail closed
-            code = _exit_code_for(err)
+            try:
+                code = _exit_code_for(err)
+            except Exception:  # noqa: BLE001 — a broken install must still not print a traceback
+                code = None
             if code is None:
                 if os.environ.get("AMISEC_DEBUG"):
                     raise
@@ -66,6 +70,7 @@ def main() -> None:
 @main.command("compile")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the JSON here instead of stdout.")
+@limit_options
 @handle_errors
 def compile_cmd(file: str, output: str | None) -> None:
     """Print the OPA input FILE compiles to (validated against the input schema)."""
@@ -84,6 +89,7 @@ def compile_cmd(file: str, output: str | None) -> None:
 @click.option("--check", is_flag=True, help="Print nothing; exit 1 if any file is not formatted.")
 @click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff instead of the formatted text.")
 @click.option("-w", "--write", is_flag=True, help="Rewrite the files in place.")
+@limit_options
 @handle_errors
 def fmt_cmd(files: tuple[str, ...], check: bool, show_diff: bool, write: bool) -> None:
     """Print FILES in canonical formatting (comments kept; same compiled input)."""
@@ -158,6 +164,7 @@ _policy_dirs = click.option(
               help="Report only findings not in this saved JSON report (rule id and element id); say how many it suppressed.")
 @opa_options
 @_policy_dirs
+@limit_options
 @handle_errors
 def check_cmd(paths: tuple[str, ...], formats: tuple[str, ...], fail_on: str, timestamp: str | None,
               include: tuple[str, ...], exclude: tuple[str, ...], verbose: bool, engine: str, baseline: str | None,
@@ -257,6 +264,7 @@ def test_cmd(policy_dir: str | None, include: tuple[str, ...], verbose: bool) ->
 @click.option("--fail-on", type=click.Choice(SEVERITY_CHOICES), default="info", show_default=True,
               help="Exit 1 only for new failures of this severity or worse.")
 @_policy_dirs
+@limit_options
 @handle_errors
 def diff_cmd(files: tuple[str, ...], revision: str | None, fmt: str, fail_on: str, policy_dirs: tuple[str, ...]) -> None:
     """Compare two versions of a plan: `diff OLD NEW` or `diff --git REV FILE`.
@@ -351,6 +359,7 @@ def bundle_cmd(output: str, policy_dirs: tuple[str, ...]) -> None:
 @click.option("--engine", default="embedded", show_default=True, help="Evaluation engine: embedded, opa (a server) or opa-cli (`opa eval`).")
 @opa_options
 @_policy_dirs
+@limit_options
 @handle_errors
 def trace_cmd(file: str, standards: tuple[str, ...], fmt: str, engine: str, policy_dirs: tuple[str, ...],
               engine_options: dict[str, Any]) -> None:

@@ -1,13 +1,22 @@
-"""Reading a deployment file: bytes → text, with clear errors for what is not a text file."""
+"""Reading a deployment file: bytes → text, with clear errors for what is not a text file or is
+over the size limits (`amisec.limits`), found before the parser sees the text."""
 from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 
+from .. import limits
+from ..limits import Limits
 from .diagnostics import Diagnostic, InputError, Span
 
-DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+DEFAULT_MAX_BYTES = limits.DEFAULT.max_bytes
+
+_KEYWORDS = "deployment|party|agreement|domain|device|link|flow|delegation|waiver"
+# Strings and comments are matched whole, so a ';' or a keyword inside them is not a statement.
+_STATEMENTS = re.compile(rf'"(?:[^"\\\n]|\\.)*"|#[^\n]*|(?:^|;)[ \t\f]*(?:{_KEYWORDS})(?=[ \t\f"])', re.M)
+_STRINGS = re.compile(r'"(?:[^"\\\n]|\\.)*"|#[^\n]*')
 
 
 @dataclass(frozen=True)
@@ -18,9 +27,15 @@ class Source:
     text: str
     sha256: str
 
+    def __post_init__(self) -> None:
+        # Every path to the parser makes a Source: checking here holds every text (a file, a git
+        # revision, a test case) to the limits in force before the parser sees it.
+        check_text(self.text, self.file)
+
 
 def from_bytes(data: bytes, file: str) -> Source:
     """Decode UTF-8 (a BOM is allowed and dropped); binary or non-UTF-8 input is an input error."""
+    check_size(len(data), file)
     digest = hashlib.sha256(data).hexdigest()
     if b"\x00" in data:
         line, col = _position(data, data.index(b"\x00"))
@@ -33,22 +48,25 @@ def from_bytes(data: bytes, file: str) -> Source:
     return Source(file, text, digest)
 
 
-def read(path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> Source:
-    """Read a deployment file; unreadable, oversized, binary or non-UTF-8 files are input errors."""
+def read(path: str, max_bytes: int | None = None) -> Source:
+    """Read a deployment file; unreadable, oversized, binary or non-UTF-8 files are input errors.
+
+    The limits are those in force (`limits.current()`), with `max_bytes` instead when given; the
+    size is checked before the file is read."""
     span = Span(path, 1, 1, 1, 2)
+    in_force = limits.current() if max_bytes is None else replace(limits.current(), max_bytes=max_bytes)
     try:
-        size = os.path.getsize(path)
         if os.path.isdir(path):
             raise IsADirectoryError(path)
-        if size > max_bytes:
-            raise InputError([Diagnostic(span, f"the file is {size} bytes; the limit is {max_bytes}", "raise it with --max-bytes if this is intended")])
+        check_size(os.path.getsize(path), path, in_force)
         with open(path, "rb") as fh:
-            data = fh.read()
+            data = fh.read(in_force.max_bytes + 1)  # a file growing meanwhile: never read past the limit
     except InputError:
         raise
     except OSError as err:
         raise InputError([Diagnostic(span, f"cannot read {path}: {err.strerror or err}", "check the path")]) from None
-    return from_bytes(data, path)
+    with limits.applied(in_force):
+        return from_bytes(data, path)
 
 
 def _position(data: bytes, offset: int) -> tuple[int, int]:
@@ -56,3 +74,66 @@ def _position(data: bytes, offset: int) -> tuple[int, int]:
     line = before.count(b"\n") + 1
     col = offset - (before.rfind(b"\n") + 1) + 1
     return line, col
+
+
+# --- limits ------------------------------------------------------------------------------------
+def _over(file: str, line: int, column: int, message: str, field: str) -> InputError:
+    # No source excerpt: the offending line may be megabytes long.
+    hint = f"raise the limit with {limits.FLAGS[field]} N if this is intended"
+    return InputError([Diagnostic(Span(file, line, column, line, column + 1), message, hint)])
+
+
+def check_size(size: int, file: str, within: Limits | None = None) -> None:
+    """Raise InputError when a file of `size` bytes is over the size limit."""
+    limit = (within or limits.current()).max_bytes
+    if size > limit:
+        raise _over(file, 1, 1, f"the file is {size:,} bytes; the limit is {limit:,} bytes", "max_bytes")
+
+
+def check_text(text: str, file: str, within: Limits | None = None) -> None:
+    """Raise InputError at the first place `text` is over a limit: size, line length, string
+    length, then element count. A file far below the limits costs a few counts of its text."""
+    within = within or limits.current()
+    if len(text) * 4 > within.max_bytes:  # UTF-8 takes at most 4 bytes a character
+        check_size(len(text.encode("utf-8", "surrogatepass")), file, within)
+    if len(text) > min(within.max_line_length, within.max_string_length):
+        _check_lines(text, file, within)
+    if text.count("\n") + text.count(";") + 1 > within.max_elements:
+        _check_elements(text, file, within)
+
+
+def _check_lines(text: str, file: str, within: Limits) -> None:
+    lines = text.split("\n")
+    for index, line in enumerate(lines):
+        if len(line) > within.max_line_length:
+            raise _over(file, index + 1, within.max_line_length + 1,
+                        f"line {index + 1} is {len(line):,} characters long; the limit is {within.max_line_length:,}",
+                        "max_line_length")
+    for index, line in enumerate(lines):
+        if len(line) > within.max_string_length:  # a string does not span lines: only a long line holds one
+            _check_strings(line, index + 1, file, within)
+
+
+def _check_strings(line: str, number: int, file: str, within: Limits) -> None:
+    for match in _STRINGS.finditer(line):
+        if match.group().startswith("#"):
+            return
+        length = len(match.group()) - 2
+        if length > within.max_string_length:
+            raise _over(file, number, match.start() + 1,
+                        f"this string is {length:,} characters long; the limit is {within.max_string_length:,}",
+                        "max_string_length")
+
+
+def _check_elements(text: str, file: str, within: Limits) -> None:
+    count = 0
+    for match in _STATEMENTS.finditer(text):
+        if match.group()[:1] in ('"', "#"):
+            continue
+        count += 1
+        if count > within.max_elements:
+            at = match.end() - len(match.group().lstrip("; \t\f"))
+            line = text.count("\n", 0, at) + 1
+            column = at - (text.rfind("\n", 0, at) + 1) + 1
+            raise _over(file, line, column, f"the file has more than {within.max_elements:,} elements (statements); this is number {count:,}",
+                        "max_elements")

@@ -138,12 +138,25 @@ def integer(w: Written) -> int:
     return parse_int(w, tok)
 
 
+def _whole(digits: str) -> int:
+    """The value of a digit string (with `_` separators); one too long to be accepted counts as
+    MAX_INT + 1, since Python refuses to convert more than 4300 digits."""
+    digits = digits.replace("_", "").lstrip("0") or "0"
+    return int(digits) if len(digits) <= len(str(MAX_INT)) else MAX_INT + 1
+
+
+def _short(tok: Token) -> str:
+    """A token as a message shows it: a huge number is cut to its first and last digits."""
+    text = str(tok)
+    return text if len(text) <= 40 else f"{text[:16]}…{text[-16:]} ({len(text):,} characters)"
+
+
 def parse_int(w: Written, tok: Token) -> int:
     if tok.type != "NUMBER" or not _INT.match(tok):
         raise w.fail(f"'{tok}' is not a whole number", "write digits, optionally grouped with _: 48_000", token=tok)
-    value = int(str(tok).replace("_", ""))
+    value = _whole(str(tok))
     if value > MAX_INT:
-        raise w.fail(f"{tok} is too large", f"the largest number accepted is {MAX_INT}", token=tok)
+        raise w.fail(f"{_short(tok)} is too large", f"the largest number accepted is {MAX_INT}", token=tok)
     return value
 
 
@@ -152,9 +165,10 @@ def duration(w: Written) -> float:
     m = _DURATION.match(str(tok))
     if tok.type != "NUMBER" or not m:
         raise w.fail(f"'{tok}' is not a duration", "write a number with a unit: 500ms, 60s, 5m, 2h", token=tok)
-    seconds = int(m.group(1).replace("_", "")) * _DURATION_UNITS[m.group(2)]
-    if seconds > MAX_INT:
-        raise w.fail(f"{tok} is too long", token=tok)
+    count = _whole(m.group(1))
+    seconds = count * _DURATION_UNITS[m.group(2)]
+    if count > MAX_INT or seconds > MAX_INT:
+        raise w.fail(f"{_short(tok)} is too long", token=tok)
     return float(seconds) if isinstance(seconds, float) else seconds  # type: ignore[return-value]
 
 
@@ -163,9 +177,9 @@ def rate(w: Written) -> int:
     m = _RATE.match(str(tok))
     if tok.type != "NUMBER" or not m:
         raise w.fail(f"'{tok}' is not a rate", "write a number with a unit: 9600bps, 100kbps, 10mbps", token=tok)
-    bps = int(m.group(1).replace("_", "")) * _RATE_UNITS[m.group(2)]
+    bps = _whole(m.group(1)) * _RATE_UNITS[m.group(2)]
     if bps > MAX_INT:
-        raise w.fail(f"{tok} is too large", token=tok)
+        raise w.fail(f"{_short(tok)} is too large", token=tok)
     return bps
 
 
