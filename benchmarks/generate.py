@@ -18,7 +18,10 @@ party telco "Telco Networks" : communication_provider
 party peer "Valley Gas" : peer_utility
 party homes "Residential customers" : customer residential
 
-agreement msa : service_contract {{ between metro, telco; covers {covers} }}
+agreement msa : service_contract {{
+  between metro, telco
+  covers {covers}
+}}
 
 domain field : utility_edge
 domain mesh : communication
@@ -54,7 +57,8 @@ def generate(n: int) -> str:
     """About n elements: per meter fleet one device, one link and one flow, plus collectors."""
     fleets = max(1, n // 3)
     collectors = max(1, fleets // METERS_PER_COLLECTOR)
-    covers = ", ".join(f"collector_{c}" for c in range(collectors))
+    names = [f"collector_{c}" for c in range(collectors)]
+    covers = ",\n    ".join(", ".join(names[i:i + 10]) for i in range(0, len(names), 10))
     parts = [HEADER.format(n=n, covers=covers)]
     for c in range(collectors):
         parts.append(COLLECTOR.format(c=c))

@@ -48,7 +48,7 @@ def measure(path: str) -> dict[str, float]:
         times[name] = time.perf_counter() - started
         return value
 
-    src = stage("read", source.read, path, 1 << 40)
+    src = stage("read", source.read, path)
     tree = stage("parse", parser.parse, src.text, src.file)
 
     def build():

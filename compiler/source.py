@@ -104,6 +104,8 @@ def check_text(text: str, file: str, within: Limits | None = None) -> None:
 
 def _check_lines(text: str, file: str, within: Limits) -> None:
     lines = text.split("\n")
+    if max(map(len, lines)) <= min(within.max_line_length, within.max_string_length):
+        return
     for index, line in enumerate(lines):
         if len(line) > within.max_line_length:
             raise _over(file, index + 1, within.max_line_length + 1,

@@ -3,20 +3,12 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from amisec.compiler.validate import SINGULAR
+
 from .model import Subject
 
 # collection name in the input -> the element type as the language spells it
-KINDS = {
-    "parties": "party",
-    "agreements": "agreement",
-    "domains": "domain",
-    "devices": "device",
-    "links": "link",
-    "flows": "flow",
-    "delegations": "delegation",
-    "waivers": "waiver",
-    "deployment": "deployment",
-}
+KINDS = {**SINGULAR, "waivers": "waiver", "deployment": "deployment"}
 
 
 class ElementNotFound(LookupError):

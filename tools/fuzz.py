@@ -267,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
         _init(*init)
         summary = _collect(map(run_case, cases), args.seed, len(cases))
     crashes, hangs, cli, slowest = summary
-    print(f"{len(cases)} cases ({cli} also through the CLI) in {time.perf_counter() - start:.0f} s on "
+    print(f"{len(cases)} case{'' if len(cases) == 1 else 's'} ({cli} also through the CLI) in {time.perf_counter() - start:.0f} s on "
           f"{1 if args.case is not None else args.workers} worker(s), seed {args.seed}: {crashes} crashes, {hangs} hangs; "
           f"slowest case {slowest.n} ({slowest.kind}{', CLI' if slowest.cli else ''}) {slowest.seconds * 1000:.0f} ms",
           flush=True)
