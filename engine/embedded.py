@@ -2,10 +2,11 @@
 
 - Log level NONE on every interpreter, or rego-cpp prints to stdout.
 - One interpreter per thread (sharing one between threads crashes); each adds the modules and
-  builds the query once (or loads the compiled bundle from `regopy_cache`), then only sets the
-  input and runs the prepared bundle.
-- Always `x := data.amisec.rules` and read the binding: a bare query whose value is `false`
-  comes back undefined.
+  builds one entrypoint per rule package once (or loads the compiled bundle from
+  `regopy_cache`), then only sets the input and queries the prepared bundle.
+- One query per rule package, not one for `data.amisec.rules`: rego-cpp stops a query after ~2
+  million statements, so a large deployment evaluates package by package, and a package that
+  still reaches the cap rule by rule; a rule that reaches it alone fails the run, naming it.
 - Never `with input as …` (crashes on rules that call builtins): the input is set directly.
 - Compile errors arrive as s-expressions with byte offsets; they become `file:line:col`.
 - Output strings are not escaped by regopy; input strings are protected (`regopy_strings`).
@@ -13,6 +14,7 @@
 """
 from __future__ import annotations
 
+import re
 import threading
 import time
 from typing import Any, Mapping, Sequence
@@ -21,55 +23,117 @@ import regopy
 from regopy import Interpreter, LogLevel, RegoError
 from regopy import rego_shared as rs
 
+from amisec.policies.metadata import read_blocks
+
 from . import PolicyModule, regopy_cache
 from .errors import EngineError
 from .rego_errors import describe
-from .regopy_output import read_binding
+from .regopy_output import read_value, statement_cap_reached
 from .regopy_strings import needs_protection, protect, restore
 from .slim import Slimmer, field_ranking
 
-QUERY = "x := data.amisec.rules"
-_BINDING = "x"
+ROOT = "amisec.rules"
+_PACKAGE = re.compile(r"^package\s+(amisec\.rules(?:\.[A-Za-z_][A-Za-z0-9_]*)+)\s*(?:#.*)?$", re.M)
+
+
+def rule_packages(modules: Sequence[PolicyModule]) -> tuple[str, ...]:
+    """The packages under `amisec.rules` the modules define, in first-seen order."""
+    return tuple(dict.fromkeys(m.group(1) for module in modules for m in _PACKAGE.finditer(module.source)))
+
+
+def _entrypoint(package: str, rule: str | None = None) -> str:
+    return package.replace(".", "/") + (f"/{rule}" if rule else "")
 
 
 class _Session:
-    """One interpreter with the policies loaded and the query built; used by one thread only."""
+    """One interpreter with the policies loaded and one entrypoint per rule package built; used by
+    one thread only. Each package is its own query because rego-cpp caps the statements of one
+    query: a package that still reaches the cap is evaluated rule by rule."""
 
     def __init__(self, modules: Sequence[PolicyModule]) -> None:
+        self.modules = tuple(modules)
         self.sources = {m.path: m.source for m in modules}
+        self.packages = rule_packages(modules)
         self.slimmer = Slimmer(field_ranking(self.sources.values()))
-        self.interpreter = Interpreter()
-        self.interpreter.log_level = LogLevel.NONE
-        key = regopy_cache.bundle_key(QUERY, modules)
-        cached = regopy_cache.load(self.interpreter, key)
-        self.bundle = cached or self._build(modules)
-        if cached is None:
-            regopy_cache.store(self.interpreter, self.bundle, key)
+        self.timings: dict[str, float] = {}
+        self.interpreter, self.bundle = self._prepared([_entrypoint(p) for p in self.packages])
 
-    def _build(self, modules: Sequence[PolicyModule]) -> regopy.Bundle:
-        try:
-            for module in modules:
-                self.interpreter.add_module(module.path, module.source)
-            return self.interpreter.build(QUERY)
-        except RegoError as err:
-            raise EngineError("the policies do not compile", describe(str(err), self.sources)) from None
+    def _prepared(self, entrypoints: Sequence[str]) -> tuple[Interpreter, regopy.Bundle]:
+        interpreter = Interpreter()
+        interpreter.log_level = LogLevel.NONE
+        key = regopy_cache.bundle_key("\n".join(entrypoints), self.modules)
+        bundle = regopy_cache.load(interpreter, key)
+        if bundle is None:
+            try:
+                for module in self.modules:
+                    interpreter.add_module(module.path, module.source)
+                bundle = interpreter.build(None, list(entrypoints))
+            except RegoError as err:
+                raise EngineError("the policies do not compile", describe(str(err), self.sources)) from None
+            regopy_cache.store(interpreter, bundle, key)
+        return interpreter, bundle
 
-    def run(self, input_doc: Mapping[str, Any]) -> Any:
+    def run(self, input_doc: Mapping[str, Any]) -> dict[str, Any]:
         started = time.perf_counter()
         slim = self.slimmer.document(input_doc)
         protected = needs_protection(slim)
+        handed = protect(slim) if protected else slim
+        self._hand_over(self.interpreter, handed)
+        handed_over = time.perf_counter()
+        value: dict[str, Any] = {}
+        for package in self.packages:
+            try:
+                result = self._query(self.interpreter, self.bundle, _entrypoint(package))
+            except EngineError as err:
+                if not statement_cap_reached(err):
+                    raise
+                result = self._rule_by_rule(package, handed)
+            _place(value, package, result)
+        self.timings = {"handover": handed_over - started, "evaluate": time.perf_counter() - handed_over}
+        return restore(value) if protected else value
+
+    def _hand_over(self, interpreter: Interpreter, doc: Mapping[str, Any]) -> None:
         try:
-            self.interpreter.set_input(protect(slim) if protected else slim)
-            handed_over = time.perf_counter()
-            output = rs.rego_bundle_query(self.interpreter._impl, self.bundle._impl)
-            self.timings = {"handover": handed_over - started, "evaluate": time.perf_counter() - handed_over}
+            interpreter.set_input(doc)
         except RegoError as err:
-            raise EngineError("policy evaluation failed", describe(str(err), self.sources)) from None
+            raise EngineError("the engine refused the input", (str(err),)) from None
+
+    def _query(self, interpreter: Interpreter, bundle: regopy.Bundle, entrypoint: str) -> Any:
         try:
-            value = read_binding(output, _BINDING)
+            output = rs.rego_bundle_query_entrypoint(interpreter._impl, bundle._impl, entrypoint)
+        except RegoError as err:
+            raise EngineError(f"evaluating {entrypoint.replace('/', '.')} failed", describe(str(err), self.sources)) from None
+        try:
+            return read_value(output, entrypoint.replace("/", "."))
         finally:
             rs.rego_free_output(output)
-        return restore(value) if protected else value
+
+    def _rule_by_rule(self, package: str, doc: Mapping[str, Any]) -> dict[str, Any]:
+        """A package too large for one query: each of its rules as a query of its own."""
+        names = [b.name for m in self.modules for b in read_blocks(m.source, m.path)[1] if b.package == package]
+        interpreter, bundle = self._prepared([_entrypoint(package, n) for n in names])
+        self._hand_over(interpreter, doc)
+        out = {}
+        for name in names:
+            try:
+                out[name] = self._query(interpreter, bundle, _entrypoint(package, name))
+            except EngineError as err:
+                if statement_cap_reached(err):
+                    raise EngineError(
+                        f"rule {package}.{name} reached the embedded engine's limit of statements per query",
+                        ("the deployment is too large for the embedded engine: evaluate it with --engine opa",),
+                    ) from None
+                raise
+        return out
+
+
+def _place(value: dict[str, Any], package: str, result: Any) -> None:
+    """Put a package's result where `data.amisec.rules` would have it."""
+    path = package.split(".")[2:]
+    node = value
+    for part in path[:-1]:
+        node = node.setdefault(part, {})
+    node[path[-1]] = result
 
 
 class EmbeddedEngine:

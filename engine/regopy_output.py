@@ -67,6 +67,28 @@ def _raise_if_error(output: int) -> None:
     raise EngineError("policy evaluation failed", lines or ("the engine gave no reason",))
 
 
+def read_value(output: int, what: str) -> Any:
+    """The value of an entrypoint query (its one expression); `what` names it in errors.
+
+    Raises EngineError when the query failed or its value is undefined.
+    """
+    _raise_if_error(output)
+    text = rs.rego_output_string(output)
+    if text == "undefined":
+        raise EngineError(f"the policies produced no value for {what}")
+    try:
+        parsed = json.loads(text)
+        parsed = parsed[0] if isinstance(parsed, list) else parsed
+        return parsed["expressions"][0]
+    except (ValueError, KeyError, IndexError, TypeError):
+        return _walk(rs.rego_node_get(rs.rego_output_expressions_at_index(output, 0), 0))
+
+
+def statement_cap_reached(err: EngineError) -> bool:
+    """Whether an evaluation stopped at rego-cpp's limit on statements per query."""
+    return any("Maximum statement count" in line for line in err.problems)
+
+
 def read_binding(output: int, name: str) -> Any:
     """The value bound to `name` in the output of an `x := …` query.
 

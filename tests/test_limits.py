@@ -165,3 +165,12 @@ def test_deep_nesting_is_a_syntax_error_at_the_first_inner_brace(tmp_path: Path)
     message = first_error(tmp_path, text)
     assert message == "plan.ami:5:1: error: unexpected '{'; expected ';', '}', a name or the end of the line"
     assert time.perf_counter() - start < 10
+
+
+def test_scanning_for_long_strings_is_linear(tmp_path: Path) -> None:
+    """Lines of escaped quotes in unterminated strings (each once cost O(n²) to scan) fail fast."""
+    text = PLAN + ('party p "' + '\\"' * 4_990 + "\n") * 300
+    start = time.perf_counter()
+    message = first_error(tmp_path, text, "--max-string-length", "20000")
+    assert message == "plan.ami:4:9: error: unterminated string"
+    assert time.perf_counter() - start < 5
