@@ -14,19 +14,32 @@ from typing import Callable
 
 
 def cache_dir() -> Path | None:
-    """Where cached artefacts are kept, or None when caching is off."""
+    """Where cached artefacts are kept, or None when caching is off or the folder is not safe."""
     if os.environ.get("AMISEC_NO_CACHE", "").strip() not in ("", "0"):
         return None
     explicit = os.environ.get("AMISEC_CACHE_DIR", "").strip()
     if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME", "").strip() or Path.home() / ".cache"
-    return Path(base) / "amisec"
+        folder = Path(explicit)
+    else:
+        base = os.environ.get("XDG_CACHE_HOME", "").strip() or Path.home() / ".cache"
+        folder = Path(base) / "amisec"
+    return folder if _trusted(folder) else None
+
+
+def _trusted(folder: Path) -> bool:
+    """Cached entries decide results (and the grammar is unpickled), so the folder must be the
+    user's own and writable by nobody else; a missing folder is created that way."""
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = folder.stat()
+    except OSError:
+        return False
+    owner_ok = not hasattr(os, "getuid") or info.st_uid == os.getuid()
+    return owner_ok and not info.st_mode & 0o022
 
 
 def store_atomically(path: Path, write: Callable[[str], None]) -> None:
     """Have `write(tmp_path)` produce the file, then move it into place in one step."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".tmp")
     os.close(fd)
     try:

@@ -97,6 +97,7 @@ def fmt_cmd(files: tuple[str, ...], check: bool, show_diff: bool, write: bool) -
 
     from .compiler import InputError
     from .compiler.fmt import format_text
+    from .report.outputs import write_atomic
     from .compiler.source import read
 
     changed, errors = [], []
@@ -114,7 +115,7 @@ def fmt_cmd(files: tuple[str, ...], check: bool, show_diff: bool, write: bool) -
                 source.text.splitlines(True), formatted.splitlines(True), f"a/{path}", f"b/{path}")), nl=False)
         elif write:
             if formatted != source.text:
-                _write_atomic(path, formatted)
+                write_atomic(path, formatted)
         elif not check:
             click.echo(formatted, nl=False)
     for err in errors:
@@ -125,18 +126,6 @@ def fmt_cmd(files: tuple[str, ...], check: bool, show_diff: bool, write: bool) -
         for path in changed:
             click.echo(f"{path}: not formatted (run: amisec fmt -w {path})", err=True)
         sys.exit(EXIT_FINDINGS)
-
-
-def _write_atomic(path: str, text: str) -> None:
-    """Replace a file in one step, so a concurrent reader never sees half of it."""
-    import os
-    import tempfile
-
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".amisec-", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
 
 
 SEVERITY_CHOICES = ("critical", "high", "medium", "low", "info")

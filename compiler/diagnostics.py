@@ -75,18 +75,30 @@ def _source_line(sources: dict[str, str], span: Span) -> str | None:
     return None
 
 
+EXCERPT = 160  # characters of a source line shown; a longer line is shown around the column
+
+
+def _excerpt(line: str, span: Span) -> list[str]:
+    """The source line (or a window of it around the column) and a caret underline. Tabs count
+    as one column, as they do in positions; unprintable characters are shown as '?'."""
+    text = "".join(c if c.isprintable() else "?" for c in line.expandtabs(1))
+    start = 0 if span.column <= EXCERPT - 20 else span.column - 1 - 40
+    lead = "…" if start else ""
+    shown = lead + text[start:start + EXCERPT] + ("…" if start + EXCERPT < len(text) else "")
+    offset = span.column - 1 - start + len(lead)
+    room = max(1, len(shown) - offset)
+    width = span.end_column - span.column if span.end_line == span.line else room
+    gutter = f"{span.line:>5} | "
+    return [f"{gutter}{shown}", " " * (len(gutter) - 2) + "| " + " " * offset + "^" * max(1, min(width, room))]
+
+
 def render(diagnostic: Diagnostic, sources: dict[str, str]) -> str:
     """`file:line:col: error: message`, the source line, a caret underline and the hint."""
     span = diagnostic.span
     out = [f"{span}: error: {diagnostic.message}"]
     line = _source_line(sources, span)
     if line is not None:
-        shown = line.expandtabs(1)[:200]
-        gutter = f"{span.line:>5} | "
-        out.append(f"{gutter}{shown}")
-        width = span.end_column - span.column if span.end_line == span.line else len(shown) - span.column + 1
-        width = max(1, min(width, max(1, len(shown) - span.column + 1)))
-        out.append(" " * (len(gutter) - 2) + "| " + " " * (span.column - 1) + "^" * width)
+        out.extend(_excerpt(line, span))
     for other in diagnostic.related:
         out.append(f"  note: see {other}")
     if diagnostic.hint:

@@ -165,6 +165,8 @@ def _hint(err: UnexpectedToken, expected: set[str]) -> str | None:
     opens_late = token.type == "LBRACE" and bool(keywords & expected)
     if opens_late or (token.type == "_NL" and expected == {"LBRACE"}):
         return "a block starts with '{' on the same line as its header"
+    if token.type == "LBRACE" and "RBRACE" in expected:
+        return "blocks do not nest: close this block with '}' before opening another"
     if _after_comma(err):
         return "a ',' is followed by the next item of the list; remove the trailing ','"
     if token.type == "$END" and "RBRACE" in expected:

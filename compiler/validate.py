@@ -7,6 +7,7 @@ from typing import Any, Iterator
 
 from .diagnostics import Diagnostic, allowed_words_hint, suggest
 from .model import Model, Ref
+from .vocab import PARTY_KINDS
 
 COLLECTIONS = ("parties", "agreements", "domains", "devices", "links", "flows", "delegations")
 SINGULAR = {
@@ -138,7 +139,8 @@ def _check_utility(model: Model, ids: dict[str, Located], problems: list[Diagnos
     """The party a deployment belongs to must be declared as a utility."""
     ref = model.deployment.utility if model.deployment else None
     loc = ids.get(ref.id) if ref else None
-    if ref and loc and loc.collection == "parties" and loc.element.kind != "utility":
+    # an unknown party kind is reported where it is written; a second error here would only echo it
+    if ref and loc and loc.collection == "parties" and loc.element.kind in PARTY_KINDS and loc.element.kind != "utility":
         problems.append(
             Diagnostic(
                 ref.span,

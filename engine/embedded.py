@@ -85,9 +85,8 @@ class _Session:
             try:
                 result = self._query(self.interpreter, self.bundle, _entrypoint(package))
             except EngineError as err:
-                if not statement_cap_reached(err):
-                    raise
-                result = self._rule_by_rule(package, handed)
+                # too large for one query, or one rule errs: rule by rule finds and names it
+                result = self._rule_by_rule(package, handed, err)
             _place(value, package, result)
         self.timings = {"handover": handed_over - started, "evaluate": time.perf_counter() - handed_over}
         return restore(value) if protected else value
@@ -108,22 +107,25 @@ class _Session:
         finally:
             rs.rego_free_output(output)
 
-    def _rule_by_rule(self, package: str, doc: Mapping[str, Any]) -> dict[str, Any]:
-        """A package too large for one query: each of its rules as a query of its own."""
-        names = [b.name for m in self.modules for b in read_blocks(m.source, m.path)[1] if b.package == package]
-        interpreter, bundle = self._prepared([_entrypoint(package, n) for n in names])
+    def _rule_by_rule(self, package: str, doc: Mapping[str, Any], failure: EngineError) -> dict[str, Any]:
+        """A package whose query failed: each of its rules as a query of its own, so a rule that
+        errs or is too large for the engine is named."""
+        blocks = [b for m in self.modules for b in read_blocks(m.source, m.path)[1] if b.package == package]
+        if not blocks:
+            raise failure
+        interpreter, bundle = self._prepared([_entrypoint(package, b.name) for b in blocks])
         self._hand_over(interpreter, doc)
         out = {}
-        for name in names:
+        for block in blocks:
             try:
-                out[name] = self._query(interpreter, bundle, _entrypoint(package, name))
+                out[block.name] = self._query(interpreter, bundle, _entrypoint(package, block.name))
             except EngineError as err:
+                rule_id = (block.fields.get("custom") or {}).get("id", "")
+                where = f"rule {rule_id} ({package}.{block.name}, {block.path}:{block.line})"
                 if statement_cap_reached(err):
-                    raise EngineError(
-                        f"rule {package}.{name} reached the embedded engine's limit of statements per query",
-                        ("the deployment is too large for the embedded engine: evaluate it with --engine opa",),
-                    ) from None
-                raise
+                    raise EngineError(f"{where} reached the embedded engine's limit of statements per query",
+                                      ("the deployment is too large for the embedded engine: evaluate it with --engine opa",)) from None
+                raise EngineError(f"{where} failed to evaluate", err.problems) from None
         return out
 
 

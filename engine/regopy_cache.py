@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from pathlib import Path
 from typing import Sequence
 
@@ -49,10 +50,15 @@ def load(interpreter: Interpreter, key: str) -> regopy.Bundle | None:
 
 
 def _prune(folder: Path) -> None:
-    """Keep only the most recently used bundles: every policy edit leaves one behind."""
+    """Keep only the most recently used bundles (every policy edit leaves one behind), and drop
+    temporary files a killed process left."""
     bundles = sorted(folder.glob("*.rbb"), key=lambda p: p.stat().st_mtime, reverse=True)
     for old in bundles[_KEEP:]:
         old.unlink(missing_ok=True)
+    stale = time.time() - 3600
+    for tmp in folder.glob(".*.tmp"):
+        if tmp.stat().st_mtime < stale:
+            tmp.unlink(missing_ok=True)
 
 
 def store(interpreter: Interpreter, bundle: regopy.Bundle, key: str) -> None:

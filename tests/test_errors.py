@@ -472,7 +472,7 @@ def run_cli(tmp_path: Path, name: str, data: bytes) -> tuple[int, str, str]:
         (b'deployment "T" { utility u }\r\nparty u : utility\r\ndomain f : utlity_edge\r\n', 3, 12, "unknown domain kind 'utlity_edge'"),
         (b'\xef\xbb\xbfdeployment "T" { utility uu }\nparty u : utility\n', 1, 26, "unknown party 'uu' (the deployment's utility)"),
         (b'deployment "T" {\n\tutility u\n}\nparty u : utility\ndomain\tf\t:\tutlity_edge\n', 5, 12, "unknown domain kind 'utlity_edge'"),
-        (b'deployment "T" { utility u', 1, 27, "unexpected end of file; expected one of '*', ',', ';', '}', a name, a number, a quoted string, a rule id such as AMI-OWN-001, the end of the line"),
+        (b'deployment "T" { utility u', 1, 27, "unexpected end of file; expected one of '*', ',', ';', '}', a name, a number, a quoted string, the end of the line"),
     ],
     ids=["empty", "blank-and-comment", "nul", "png", "latin-1", "crlf", "bom", "tabs", "truncated"],
 )

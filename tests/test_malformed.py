@@ -13,7 +13,7 @@ from amisec.cli import main
 CORPUS = Path(__file__).resolve().parent / "data" / "malformed"
 STATEMENTS = "';', 'agreement', 'delegation', 'deployment', 'device', 'domain', 'flow', 'link', 'party', 'waiver', " \
              "the end of the file, the end of the line"
-VALUES = "'*', ',', ';', '}', a name, a number, a quoted string, a rule id such as AMI-OWN-001, the end of the line"
+VALUES = "'*', ',', ';', '}', a name, a number, a quoted string, the end of the line"
 IN_BLOCK = "expected ';', '}', a name or the end of the line"
 
 # file: (line, column, message[, extra command-line flags])
