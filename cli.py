@@ -160,7 +160,7 @@ def check_cmd(paths: tuple[str, ...], formats: tuple[str, ...], fail_on: str, ti
               policy_dirs: tuple[str, ...], engine_options: dict[str, Any]) -> None:
     """Check deployment files (PATHS: .ami files or directories of them) against the policies."""
     from .report.outputs import parse_specs, parse_timestamp, stamp, write_outputs
-    from .review.baseline import apply_baseline, load_baseline, summary
+    from .review.baseline import apply_baseline, load_baseline
     from .runner import run_check
 
     specs = parse_specs(formats)
@@ -169,9 +169,9 @@ def check_cmd(paths: tuple[str, ...], formats: tuple[str, ...], fail_on: str, ti
     report = run_check(paths, engine=engine, engine_options=engine_options, include=include, exclude=exclude,
                        policy_dirs=policy_dirs, today=moment.date() if moment else None)
     if known is not None:
-        applied = apply_baseline(report, known)
-        report = applied.report
-        click.echo(summary(applied, baseline or ""), err=True)
+        report = apply_baseline(report, known).report
+        if not any(spec.format == "table" and spec.path is None for spec in specs):
+            click.echo(report.baseline, err=True)  # the table shows it; other outputs may be files
     if moment is not None:
         report = stamp(report, moment)
     write_outputs(report, specs, click.get_text_stream("stdout"), verbose=verbose, fail_on=fail_on)

@@ -89,6 +89,8 @@ def provenance(report: Report) -> list[tuple[str, str]]:
         ("run at", report.timestamp),
     ]
     rows += [(f"{d.file} sha256", d.sha256) for d in report.deployments]
+    if report.baseline:
+        rows.append(("baseline", report.baseline))
     return rows
 
 

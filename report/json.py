@@ -117,6 +117,7 @@ def to_dict(report: Report) -> dict[str, Any]:
         "policy_digest": report.policy_digest,
         "standards_digest": report.standards_digest,
         "timestamp": report.timestamp,
+        **({"baseline": report.baseline} if report.baseline else {}),
         "summary": report.counts(),
         "deployments": [_deployment(d) for d in report.deployments],
     }

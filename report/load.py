@@ -92,6 +92,7 @@ def load_report(data: Any) -> Report:
             policy_digest=data["policy_digest"], timestamp=data["timestamp"],
             deployments=tuple(_deployment(d) for d in data["deployments"]),
             standards_digest=data.get("standards_digest", ""),
+            baseline=data.get("baseline"),
         )
     except (KeyError, TypeError, AttributeError) as err:
         raise ReportFormatError(f"malformed amisec JSON report: missing or wrong field {err}") from None

@@ -86,3 +86,5 @@ def render(report: Report, out: TextIO, *, verbose: bool = False, color: bool | 
         _deployment(deployment, out, colour, verbose, width)
     if len(report.deployments) > 1:
         out.write(f"total: {summary_line(report.counts())}\n")
+    if report.baseline:
+        out.write(f"{report.baseline}\n")

@@ -144,6 +144,7 @@ class Report:
     timestamp: str
     deployments: tuple[DeploymentReport, ...]
     standards_digest: str = ""  # sha256 of the standards catalogs and the rule → controls mapping
+    baseline: str | None = None  # what `--baseline` suppressed, in one sentence
 
     def counts(self) -> dict[str, int]:
         """Results per status over every deployment."""

@@ -108,7 +108,8 @@ def apply_baseline(report: Report, baseline: Baseline) -> Applied:
         suppressed += sum(n for _, n in filtered)
         rules += sum(1 for r, n in filtered if n and r.status != "fail")  # n > 0 only for results that failed
         deployments.append(replace(deployment, results=results, topology=_recolour(deployment.topology, results)))
-    return Applied(replace(report, deployments=tuple(deployments)), suppressed, rules, tuple(unknown))
+    applied = Applied(replace(report, deployments=tuple(deployments)), suppressed, rules, tuple(unknown))
+    return replace(applied, report=replace(applied.report, baseline=summary(applied, baseline.path)))
 
 
 def summary(applied: Applied, path: str) -> str:

@@ -6,6 +6,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import jsonschema
 import pytest
 from click.testing import CliRunner
 
@@ -139,6 +140,9 @@ def test_baseline_of_the_same_plan_suppresses_every_failure(tmp_path: Path) -> N
     assert "6 known finding(s) suppressed (6 rule(s) no longer fail because of it)" in err
     data = json.loads(out)
     assert data["summary"]["fail"] == 0
+    assert data["baseline"] == f"baseline {baseline}: 6 known finding(s) suppressed (6 rule(s) no longer fail because of it)"
+    schema = json.loads((Path(__file__).resolve().parent.parent / "report" / "report.schema.json").read_text(encoding="utf-8"))
+    jsonschema.validate(data, schema)
     baselined = [r for r in data["deployments"][0]["results"] if "accepted by the baseline" in r["reason"]]
     assert len(baselined) == 6 and all(r["status"] == "waived" and not r["findings"] for r in baselined)
 
@@ -161,9 +165,9 @@ def test_baseline_reports_only_new_findings(tmp_path: Path) -> None:
 
 def test_baseline_of_another_deployment_suppresses_nothing(tmp_path: Path) -> None:
     baseline = save_report(str(ROOT / "deployments" / "summit_power.ami"), tmp_path / "baseline.json")
-    code, _, err = run("check", NEW, "--baseline", str(baseline))
+    code, out, _ = run("check", NEW, "--baseline", str(baseline))
     assert code == 1
-    assert "0 known finding(s) suppressed; no baseline for" in err
+    assert "0 known finding(s) suppressed; no baseline for" in out  # the table carries the baseline line
 
 
 @pytest.mark.parametrize("content", ["not json", '{"tool": {"name": "other"}}'])
