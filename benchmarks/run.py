@@ -46,6 +46,7 @@ def measure(path: str) -> dict[str, float]:
         started = time.perf_counter()
         value = fn(*args)
         times[name] = time.perf_counter() - started
+        print(f"{name} {times[name]:.2f}s", file=sys.stderr, flush=True)  # a late failure keeps the rest
         return value
 
     src = stage("read", source.read, path)
@@ -60,8 +61,8 @@ def measure(path: str) -> dict[str, float]:
 
     model, ids = stage("build", build)
     doc = stage("emit", emit.emit, model, ids)
-    gc.enable()
     stage("validate", schema.validate_input, doc)
+    gc.enable()
     catalog = load_catalog()
     engine = get_engine("embedded", modules=catalog.files)
     engine.prepare()

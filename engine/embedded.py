@@ -23,6 +23,7 @@ import regopy
 from regopy import Interpreter, LogLevel, RegoError
 from regopy import rego_shared as rs
 
+from amisec.gc_pause import gc_paused
 from amisec.policies.metadata import read_blocks
 
 from . import PolicyModule, regopy_cache
@@ -75,10 +76,11 @@ class _Session:
 
     def run(self, input_doc: Mapping[str, Any]) -> dict[str, Any]:
         started = time.perf_counter()
-        slim = self.slimmer.document(input_doc)
-        protected = needs_protection(slim)
-        handed = protect(slim) if protected else slim
-        self._hand_over(self.interpreter, handed)
+        with gc_paused():
+            slim = self.slimmer.document(input_doc)
+            protected = needs_protection(slim)
+            handed = protect(slim) if protected else slim
+            self._hand_over(self.interpreter, handed)
         handed_over = time.perf_counter()
         value: dict[str, Any] = {}
         for package in self.packages:
