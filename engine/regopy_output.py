@@ -1,4 +1,4 @@
-"""Read a regopy query output: its errors, or the value bound to a variable.
+"""Read a regopy query output: its errors, or the value of an entrypoint query.
 
 The output text is JSON except where rego-cpp does not escape a string: `sprintf` keeps the JSON
 quotes of a string that a builtin such as `concat` or `lower` returned, so
@@ -87,20 +87,3 @@ def read_value(output: int, what: str) -> Any:
 def statement_cap_reached(err: EngineError) -> bool:
     """Whether an evaluation stopped at rego-cpp's limit on statements per query."""
     return any("Maximum statement count" in line for line in err.problems)
-
-
-def read_binding(output: int, name: str) -> Any:
-    """The value bound to `name` in the output of an `x := …` query.
-
-    Raises EngineError when the query failed or its value is undefined.
-    """
-    _raise_if_error(output)
-    text = rs.rego_output_string(output)
-    if text == "undefined":
-        raise EngineError(f"the policies produced no value for '{name}' (is any rule loaded?)")
-    try:
-        parsed = json.loads(text)
-        parsed = parsed[0] if isinstance(parsed, list) else parsed
-        return parsed["bindings"][name]
-    except (ValueError, KeyError, IndexError, TypeError):
-        return _walk(rs.rego_output_binding_at_index(output, 0, name))
