@@ -276,6 +276,43 @@ disconnect_latency_budget := {
 _switching(f) if f.data in ["disconnect_command", "load_limit_command"]
 
 # METADATA
+# title: Disconnect commands go to devices that can act on them
+# description: >-
+#   Every disconnect_command flow ends at a device with `remote_disconnect on`. A command sent to
+#   a device without a remote service switch never takes effect, so the connect / disconnect
+#   service the plan relies on does not exist; an absent line counts as off. (Load-limit
+#   commands may go to energy management systems that curtail load without a switch.)
+# custom:
+#   id: AMI-AVL-008
+#   principle: availability
+#   severity: high
+#   section: "3.1.4"
+#   objective: To establish timely connectivity to connect/disconnect service
+#   use_cases: []
+#   subject: flows
+#   evidence: "{n} disconnect flow(s) end at devices with a remote switch: {ids}"
+#   remediation: >-
+#     Add `remote_disconnect on` to the destination device if it has a service switch, or send the
+#     command to the devices that do.
+disconnect_reaches_switch := {
+	"subjects": _disconnect_flows,
+	"violations": [lib.violation("flows", i, _no_switch_message(f, d), "remote_disconnect on at the destination", "remote_disconnect off") |
+		some j
+		i := _disconnect_flows[j]
+		f := input.flows[i]
+		d := input.devices[f.to_idx]
+		not d.remote_disconnect
+	],
+}
+
+_disconnect_flows := [i | some i; f := input.flows[i]; f.data == "disconnect_command"]
+
+_no_switch_message(f, d) := concat("", [
+	f.id, " sends ", f.data, " to ", d.id, " (", d.kind,
+	"), which has no remote disconnect switch (remote_disconnect off); the command can never take effect",
+])
+
+# METADATA
 # title: Demand response signals are prioritised
 # description: >-
 #   Every dr_signal flow has priority high or emergency, so that it is not queued behind bulk
