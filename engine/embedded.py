@@ -33,7 +33,6 @@ from .regopy_output import read_value, statement_cap_reached
 from .regopy_strings import needs_protection, protect, restore
 from .slim import Slimmer, field_ranking
 
-ROOT = "amisec.rules"
 _PACKAGE = re.compile(r"^package\s+(amisec\.rules(?:\.[A-Za-z_][A-Za-z0-9_]*)+)\s*(?:#.*)?$", re.M)
 
 
@@ -116,7 +115,8 @@ class _Session:
         if not blocks:
             raise failure
         interpreter, bundle = self._prepared([_entrypoint(package, b.name) for b in blocks])
-        self._hand_over(interpreter, doc)
+        with gc_paused():
+            self._hand_over(interpreter, doc)
         out = {}
         for block in blocks:
             try:
