@@ -29,11 +29,11 @@ import data.amisec.lib
 #     Route the premise device's traffic through a device in a communication domain (for
 #     example an aggregator) instead of linking it straight to the other domain.
 premise_edge_reach := {
-	"subjects": [i | some i; l := input.links[i]; _premise_leaving(l)],
+	"subjects": _premise_leaving_links,
 	"violations": [lib.violation("links", i, _bypass_message(l, "premise edge"), "the other end in a communication domain", _ends_actual(l)) |
-		some i
+		some j
+		i := _premise_leaving_links[j]
 		l := input.links[i]
-		_premise_leaving(l)
 		not _touches(l, "communication")
 	],
 }
@@ -61,11 +61,11 @@ premise_edge_reach := {
 #     Route the edge device's traffic through a device in a communication domain (for example a
 #     collector or aggregator) instead of linking it straight to the other domain.
 utility_edge_reach := {
-	"subjects": [i | some i; l := input.links[i]; _utility_edge_leaving(l)],
+	"subjects": _utility_edge_leaving_links,
 	"violations": [lib.violation("links", i, _bypass_message(l, "utility edge"), "the other end in a communication domain", _ends_actual(l)) |
-		some i
+		some j
+		i := _utility_edge_leaving_links[j]
 		l := input.links[i]
-		_utility_edge_leaving(l)
 		not _touches(l, "communication")
 	],
 }
@@ -91,11 +91,11 @@ utility_edge_reach := {
 #     Connect the premise device to the utility's AMI gateway (give that device `role
 #     ami_gateway`), or remove the link.
 edge_gateway := {
-	"subjects": [i | some i; l := input.links[i]; _edge_to_edge(l)],
+	"subjects": _edge_to_edge_links,
 	"violations": [lib.violation("links", i, msg, "an endpoint with role ami_gateway", _roles_actual(l)) |
-		some i
+		some j
+		i := _edge_to_edge_links[j]
 		l := input.links[i]
-		_edge_to_edge(l)
 		not _has_gateway_end(l)
 		msg := concat("", [
 			"link ", l.id, " connects ", _end(l.from, l.from_domain_kind, l.from_domain_idx), " and ",
@@ -109,6 +109,13 @@ edge_gateway := {
 # Link classification. Each cross-domain link touching an edge domain falls in exactly one rule.
 
 _touches(l, kind) if kind in [l.from_domain_kind, l.to_domain_kind]
+
+# Each class of link, listed once per evaluation and shared by a rule's subjects and violations.
+_premise_leaving_links := [i | some i; l := input.links[i]; _premise_leaving(l)]
+
+_utility_edge_leaving_links := [i | some i; l := input.links[i]; _utility_edge_leaving(l)]
+
+_edge_to_edge_links := [i | some i; l := input.links[i]; _edge_to_edge(l)]
 
 _cross_domain(l) if not l.same_domain
 
