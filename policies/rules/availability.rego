@@ -26,16 +26,16 @@ import data.amisec.lib
 #     Add the links (for example to a collector or to an AMI gateway meter) that connect the
 #     device to a head end.
 edge_reaches_head_end := {
-	"subjects": [i | some i; d := input.devices[i]; _needs_head_end(d)],
+	"subjects": _head_end_dependants,
 	"violations": [lib.violation(
 		"devices", i,
 		concat("", [_fleet(d), " is not connected by any path of links to a head end, so its data is never collected and it cannot be commanded"]),
 		"a path of links to a head end",
 		"no path to any head end",
 	) |
-		some i
+		some j
+		i := _head_end_dependants[j]
 		d := input.devices[i]
-		_needs_head_end(d)
 		not d.reaches_head_end
 	],
 }
@@ -71,12 +71,7 @@ _needs_head_end(d) if {
 #     Give the device redundancy 2 or more (a standby unit), deploy it as a fleet of several
 #     units, or add an alternative path that bypasses it.
 no_single_point_of_failure := {
-	"subjects": [i |
-		_enabled("system.recovery")
-		some i
-		d := input.devices[i]
-		_meter_on_network(d)
-	],
+	"subjects": _networked_meters,
 	"violations": [lib.violation(
 		"devices", j,
 		concat("", [
@@ -86,10 +81,9 @@ no_single_point_of_failure := {
 		"no single unit without redundancy on every path to the head end",
 		sprintf("%s: count 1, redundancy %d, on every path of %s", [s.id, s.redundancy, d.id]),
 	) |
-		_enabled("system.recovery")
-		some i
+		some k
+		i := _networked_meters[k]
 		d := input.devices[i]
-		_meter_on_network(d)
 		some j in d.head_end_cut
 		j != i
 		s := input.devices[j]
@@ -161,17 +155,16 @@ _redundant(d) if d.count >= 2
 #   evidence: "{n} meter fleet(s) with a link that carries meter_reads: {ids}"
 #   remediation: Add meter_reads to the `carries` list of the link that connects the meter towards the head end.
 meter_reads_carried := {
-	"subjects": [i | _enabled("billing.remote_read"); some i; d := input.devices[i]; _linked_meter(d)],
+	"subjects": _read_meters,
 	"violations": [lib.violation(
 		"devices", i,
 		concat("", [_fleet(d), " has links, but none of them carries meter_reads, so its reads cannot be delivered"]),
 		"a link carrying meter_reads",
 		concat("", ["its links carry ", _list(d.handles)]),
 	) |
-		_enabled("billing.remote_read")
-		some i
+		some j
+		i := _read_meters[j]
 		d := input.devices[i]
-		_linked_meter(d)
 		not "meter_reads" in d.handles
 	],
 }
@@ -386,3 +379,10 @@ _secs(x) := sprintf("%d s", [round(x)]) if {
 } else := sprintf("%v s", [x]) if {
 	is_number(x)
 } else := "unknown"
+
+# Lists built once per evaluation and shared by a rule's subjects and violations.
+_head_end_dependants := [i | some i; d := input.devices[i]; _needs_head_end(d)]
+
+_networked_meters := [i | _enabled("system.recovery"); some i; d := input.devices[i]; _meter_on_network(d)]
+
+_read_meters := [i | _enabled("billing.remote_read"); some i; d := input.devices[i]; _linked_meter(d)]

@@ -168,11 +168,11 @@ delegation_accountability := {
 #   evidence: "{n} link(s) carrying control to premise equipment use mutual authentication: {ids}"
 #   remediation: Set `authentication mutual` on the link.
 premise_control_authenticated := {
-	"subjects": [i | some i; l := input.links[i]; _premise_control_link(l)],
+	"subjects": _premise_control_links,
 	"violations": [lib.violation("links", i, msg, "authentication mutual", l.authentication) |
-		some i
+		some j
+		i := _premise_control_links[j]
 		l := input.links[i]
-		_premise_control_link(l)
 		l.authentication != "mutual"
 		msg := concat("", [
 			"link ", l.id, " (", l.from, " to ", l.to, ") carries ", _control_carried(l),
@@ -200,11 +200,11 @@ premise_control_authenticated := {
 #   evidence: "{n} link(s) carrying control to premise equipment are encrypted and integrity-protected: {ids}"
 #   remediation: Set an `encryption` other than none and `integrity mac` or `integrity signature` on the link.
 premise_control_path_secured := {
-	"subjects": [i | some i; l := input.links[i]; _premise_control_link(l)],
+	"subjects": _premise_control_links,
 	"violations": [lib.violation("links", i, msg, "encryption set; integrity mac or signature", actual) |
-		some i
+		some j
+		i := _premise_control_links[j]
 		l := input.links[i]
-		_premise_control_link(l)
 		gaps := array.concat(
 			[x | l.encryption == "none"; x := "is not encrypted"],
 			[x | not _tamper_evident(l); x := concat("", ["has integrity ", l.integrity, ", which does not detect tampering"])],
@@ -240,11 +240,11 @@ premise_control_path_secured := {
 #     Add the data classes to the `data` of a customer_consent or data_sharing agreement between
 #     the customer and the third party, or stop carrying them on the link.
 third_party_device_data := {
-	"subjects": [i | some i; l := input.links[i]; _customer_data_to_third_party(l)],
+	"subjects": _third_party_data_links,
 	"violations": [lib.violation("links", i, msg, "every customer data class granted by a customer to the third party", concat(", ", missing)) |
-		some i
+		some j
+		i := _third_party_data_links[j]
 		l := input.links[i]
-		_customer_data_to_third_party(l)
 		missing := [concat("", [c, " to ", input.parties[p].id]) |
 			some p in _third_party_owners(l)
 			some c in l.carries
@@ -459,3 +459,8 @@ _or_none(s) := s if {
 	is_string(s)
 	s != ""
 } else := "none"
+
+# Lists built once per evaluation and shared by a rule's subjects and violations.
+_premise_control_links := [i | some i; l := input.links[i]; _premise_control_link(l)]
+
+_third_party_data_links := [i | some i; l := input.links[i]; _customer_data_to_third_party(l)]
