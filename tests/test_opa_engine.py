@@ -7,9 +7,7 @@ not parity with OPA (tests/test_parity.py does that when an `opa` binary is pres
 from __future__ import annotations
 
 import json
-import shutil
 import socket
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -526,20 +524,6 @@ def test_exported_token_does_not_disturb_the_embedded_engine():
 
 
 # -- TLS -------------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def self_signed(tmp_path_factory):
-    if shutil.which("openssl") is None:
-        pytest.skip("no openssl binary to make a test certificate")
-    folder = tmp_path_factory.mktemp("tls")
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
-         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True,
-    )
-    return str(cert), str(key)
-
-
 def test_tls_is_verified_by_default(self_signed):
     with FakeOpa(tls=self_signed) as opa:
         result = run_cli("--engine", "opa", "--opa-url", opa.url)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import logging
 import shutil
-import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -122,20 +121,6 @@ def test_the_token_never_reaches_output_reports_or_logs(tmp_path: Path, caplog: 
     assert len(written) > 10_000
     for text in (*ok[1:], *wrong[1:], caplog.text, written):
         assert SECRET not in text
-
-
-@pytest.fixture(scope="module")
-def self_signed(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
-    if shutil.which("openssl") is None:
-        pytest.skip("no openssl binary to make a test certificate")
-    folder = tmp_path_factory.mktemp("tls")
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
-         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True,
-    )
-    return str(cert), str(key)
 
 
 def test_tls_stays_verified_when_the_environment_says_otherwise(self_signed: tuple[str, str]) -> None:
