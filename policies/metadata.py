@@ -11,13 +11,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import yaml
-
+from amisec import safe_yaml
 from amisec.engine.errors import PolicyError
 
 _PACKAGE = re.compile(r"^package\s+([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\s*(?:#.*)?$")
 _RULE_HEAD = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\b")
 _KEYWORDS = {"package", "import", "default", "else", "not", "some", "every", "with"}
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -43,7 +42,7 @@ def _comment_text(line: str) -> str | None:
 
 def _parse_yaml(text: str, path: str, first_line: int) -> dict[str, Any]:
     try:
-        fields = yaml.load(text, Loader=_Loader)
+        fields = safe_yaml.load(text)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         line = first_line + (mark.line if mark else 0)

@@ -13,7 +13,7 @@ from importlib.resources import files
 from typing import Any
 
 import yaml
-
+from amisec import safe_yaml
 from amisec.engine.errors import PolicyError
 
 OBJECTIVES_FILE = "objectives.yaml"
@@ -21,7 +21,6 @@ KINDS = ("objective", "constraint", "need", "ownership", "assumption", "summary"
 _ID = re.compile(r"^OBJ-(\d+(?:\.\d+)*)-\d{2}$")
 _RULE_ID = re.compile(r"^AMI-[A-Z]+-\d{3}$")
 _FIELDS = {"id", "section", "kind", "context", "text", "rules", "not_checkable", "note"}
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -95,7 +94,7 @@ def parse_objective(raw: object, where: str) -> Objective:
 def parse_objectives(text: str, origin: str = f"policies/{OBJECTIVES_FILE}") -> tuple[Objective, ...]:
     """Parse and validate the objectives file; ids are unique."""
     try:
-        doc = yaml.load(text, Loader=_Loader)
+        doc = safe_yaml.load(text)
     except yaml.YAMLError as err:
         raise PolicyError(origin, f"not valid YAML: {err}") from None
     entries = doc.get("objectives") if isinstance(doc, dict) else None

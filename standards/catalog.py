@@ -14,7 +14,7 @@ from functools import lru_cache
 from importlib.resources import files
 from typing import TYPE_CHECKING
 
-import yaml
+from amisec import safe_yaml
 
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
@@ -22,7 +22,6 @@ if TYPE_CHECKING:
 MAPPING_FILE = "mapping.yaml"
 PRINCIPLES = ("availability", "integrity", "confidentiality", "access control", "accountability")
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class StandardsError(ValueError):
@@ -113,7 +112,7 @@ def _parse_control(raw: object, where: str) -> Control:
 
 def parse_catalog(text: str, filename: str) -> Catalog:
     """Parse one catalog file; its `key` must match the file name (`<key>.yaml`)."""
-    doc = yaml.load(text, Loader=_Loader)
+    doc = safe_yaml.load(text)
     where = f"standards/{filename}"
     if not isinstance(doc, dict):
         raise StandardsError(f"{where}: a catalog must be a YAML mapping")

@@ -13,6 +13,7 @@ from functools import lru_cache
 from importlib.resources import files
 
 import yaml
+from amisec import safe_yaml
 
 from .catalog import MAPPING_FILE, Catalog, Control, StandardsError, load_catalogs
 
@@ -68,7 +69,7 @@ def parse_mapping(
     Raises StandardsError listing every problem found (not only the first).
     """
     try:
-        doc = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        doc = safe_yaml.load(text)
     except yaml.YAMLError as exc:
         raise StandardsError(f"{origin}: not valid YAML: {exc}") from exc
     doc = {} if doc is None else doc
