@@ -11,7 +11,6 @@ from .. import limits
 from ..limits import Limits
 from .diagnostics import Diagnostic, InputError, Span
 
-DEFAULT_MAX_BYTES = limits.DEFAULT.max_bytes
 
 _KEYWORDS = "deployment|party|agreement|domain|device|link|flow|delegation|waiver"
 # A string up to its closing quote or the end of its line, taken atomically (the lookahead and
