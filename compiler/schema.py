@@ -7,7 +7,7 @@ from typing import Any
 from cerberus import Validator
 from cerberus.schema import UnvalidatedSchema
 
-from . import vocab
+from . import schema_columns, vocab
 
 
 class SchemaError(Exception):
@@ -216,6 +216,7 @@ SCHEMA: dict[str, Any] = {
 }
 
 _validator: Validator | None = None
+_by_columns: bool | None = None
 
 
 def checked_validator() -> Validator:
@@ -224,8 +225,16 @@ def checked_validator() -> Validator:
 
 
 def validate_input(doc: dict[str, Any]) -> None:
-    """Raise `SchemaError` when the compiled input breaks its contract."""
-    global _validator
+    """Raise `SchemaError` when the compiled input breaks its contract.
+
+    A valid document is confirmed column by column (`schema_columns`: the same verdict, ~10× less
+    work at utility scale); only an invalid one is walked element by element, for cerberus's
+    account of what is wrong."""
+    global _validator, _by_columns
+    if _by_columns is None:
+        _by_columns = schema_columns.supported(SCHEMA)
+    if _by_columns and schema_columns.valid(SCHEMA, doc):
+        return
     if _validator is None:
         # Checking the schema itself costs cerberus ~0.5 s per process, a price a pre-commit hook
         # would pay on every commit; the schema is fixed and `checked_validator` is tested.

@@ -1,0 +1,104 @@
+"""Validate a large document against a cerberus schema by columns: the same verdict, a fraction
+of the time.
+
+cerberus walks a document element by element and builds a child validator for every nested
+mapping, ~0.7 ms per compiled device — seconds for a utility-sized deployment. But with the rules
+the input schema uses (type, required, nullable, allowed, min, regex, and schema for dicts and
+lists) a document is valid exactly when
+
+- every mapping has the keys its schema asks for and no others (depends on its key set only),
+- every value passes its own rule on its own (no rule looks at another field).
+
+So the document is taken apart into columns — all values governed by the same rule — and
+cerberus is asked once per distinct key set and once per distinct value of each column. Values
+are told apart by type as well as by value (`1`, `1.0` and `True` are equal in Python, not to a
+schema). A schema using any other rule is validated the ordinary way.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Hashable
+
+from cerberus import Validator
+from cerberus.schema import UnvalidatedSchema
+
+_SUPPORTED = frozenset({"type", "required", "nullable", "allowed", "min", "regex", "schema"})
+
+
+def supported(schema: dict[str, Any]) -> bool:
+    """Whether every rule in `schema` (a mapping of field rules) is one column validation handles."""
+    return all(_rule_supported(rule) for rule in schema.values())
+
+
+def _rule_supported(rule: dict[str, Any]) -> bool:
+    if not set(rule) <= _SUPPORTED:
+        return False
+    inner = rule.get("schema")
+    if inner is None:
+        return True
+    if rule.get("type") == "dict":
+        return supported(inner)
+    return rule.get("type") == "list" and _rule_supported(inner)
+
+
+def _distinct_key(value: Any) -> Hashable:
+    kind = type(value)
+    if kind is list or kind is tuple:
+        return kind, tuple(_distinct_key(v) for v in value)
+    if kind is dict:
+        return kind, tuple((k, _distinct_key(v)) for k, v in value.items())
+    return kind, value
+
+
+class _Columns:
+    """Every mapping's distinct key sets and every leaf rule's distinct values."""
+
+    def __init__(self) -> None:
+        self.key_sets: list[tuple[dict[str, Any], dict[tuple[str, ...], dict[str, Any]]]] = []
+        # by the rule's text, so columns with the same rule (every span's lines, every id) share
+        # their distinct values
+        self.leaves: dict[str, tuple[dict[str, Any], dict[Hashable, Any]]] = {}
+
+    def mapping(self, schema: dict[str, Any], rows: list[dict[str, Any]]) -> None:
+        """Dicts governed by the field rules in `schema`."""
+        self.key_sets.append((schema, {tuple(row): row for row in rows}))
+        for field, rule in schema.items():
+            self.governed(rule, [row[field] for row in rows if field in row])
+
+    def governed(self, rule: dict[str, Any], values: list[Any]) -> None:
+        """Values governed by one field rule."""
+        inner = rule.get("schema")
+        if inner is None:
+            self._leaf(rule, values, _distinct_key)
+            return
+        # whether a dict or list passes its own type rule depends on nothing but its type
+        self._leaf(rule, values, type)
+        if rule["type"] == "dict":
+            self.mapping(inner, [v for v in values if type(v) is dict])
+        else:
+            self.governed(inner, [x for v in values if type(v) is list for x in v])
+
+    def _leaf(self, rule: dict[str, Any], values: list[Any], key: Callable[[Any], Hashable]) -> None:
+        own = {k: v for k, v in rule.items() if k not in ("schema", "required")}
+        text = repr(sorted(own.items()))
+        distinct = self.leaves.setdefault(text, (own, {}))[1]
+        for value in values:
+            distinct.setdefault(key(value), value)
+
+
+def valid(schema: dict[str, Any], doc: Any) -> bool:
+    """Whether cerberus (`allow_unknown=False`, no normalisation) would accept `doc` against
+    `schema`; the schema must be `supported`."""
+    if type(doc) is not dict:
+        return False
+    columns = _Columns()
+    columns.mapping(schema, [doc])
+    for fields, rows in columns.key_sets:
+        keys_only = Validator(UnvalidatedSchema({f: {"required": True, "nullable": True} for f in fields}),
+                              allow_unknown=False)
+        if not all(keys_only.validate(row, normalize=False) for row in rows.values()):
+            return False
+    for rule, distinct in columns.leaves.values():
+        column = Validator(UnvalidatedSchema({"v": {"type": "list", "schema": rule}}))
+        if not column.validate({"v": list(distinct.values())}, normalize=False):
+            return False
+    return True

@@ -1,0 +1,103 @@
+"""Column-wise validation must give cerberus's verdict on every document, valid or not."""
+from __future__ import annotations
+
+import copy
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cerberus import Validator
+
+from amisec.compiler import compile_file
+from amisec.compiler import schema_columns
+from amisec.compiler.schema import SCHEMA, SchemaError, validate_input
+
+ROOT = Path(__file__).resolve().parent.parent
+DEPLOYMENTS = sorted((ROOT / "deployments").glob("*.ami"))
+REPLACEMENTS: list[Any] = [None, True, False, 0, 1, -1, 1.0, 2.5, "", "x", "Bad Id", "meter", "1.0",
+                           [], ["meter_reads"], ["nope"], [0], [-1], [True], {}, {"file": "f"}]
+
+
+def _cerberus(doc: Any) -> bool:
+    return Validator(SCHEMA, allow_unknown=False).validate(doc, normalize=False)
+
+
+def _paths(value: Any, at: tuple = ()) -> list[tuple]:
+    """Every place in a document where a value sits."""
+    out = [at]
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            out += _paths(inner, at + (key,))
+    elif isinstance(value, list):
+        for index, inner in enumerate(value):
+            out += _paths(inner, at + (index,))
+    return out
+
+
+def _mutated(doc: dict, rng: random.Random) -> dict:
+    doc = copy.deepcopy(doc)
+    path = rng.choice(_paths(doc)[1:])
+    parent = doc
+    for step in path[:-1]:
+        parent = parent[step]
+    last = path[-1]
+    action = rng.randrange(4)
+    if action == 0 and isinstance(parent, dict):
+        del parent[last]
+    elif action == 1 and isinstance(parent, dict):
+        parent["unexpected_field"] = parent[last]
+    elif action == 2 and isinstance(parent, list):
+        parent.append(copy.deepcopy(rng.choice(REPLACEMENTS)))
+    else:
+        parent[last] = copy.deepcopy(rng.choice(REPLACEMENTS))
+    return doc
+
+
+def test_the_schema_uses_only_rules_column_validation_handles() -> None:
+    assert schema_columns.supported(SCHEMA)
+
+
+@pytest.mark.parametrize("path", DEPLOYMENTS, ids=lambda p: p.stem)
+def test_same_verdict_as_cerberus_on_valid_and_broken_documents(path: Path) -> None:
+    doc = compile_file(str(path))
+    assert schema_columns.valid(SCHEMA, doc) and _cerberus(doc)
+    rng = random.Random(path.stem)
+    verdicts = []
+    for _ in range(60):
+        broken = _mutated(doc, rng)
+        verdict = _cerberus(broken)
+        assert schema_columns.valid(SCHEMA, broken) == verdict, broken
+        verdicts.append(verdict)
+    assert not all(verdicts)
+
+
+def test_changes_the_contract_allows_stay_valid() -> None:
+    doc = compile_file(str(DEPLOYMENTS[0]))
+    doc["devices"][0]["role"] = None
+    doc["links"][0]["carries"] = []
+    doc["flows"][0]["latency_s"] = 2.5
+    assert schema_columns.valid(SCHEMA, doc) and _cerberus(doc)
+
+
+@pytest.mark.parametrize("value, other", [(1, True), (0, False), (1, 1.0)])
+def test_equal_values_of_different_types_are_each_checked(value: Any, other: Any) -> None:
+    doc = compile_file(str(DEPLOYMENTS[0]))
+    doc["devices"][0]["redundancy"] = value
+    doc["devices"][1]["redundancy"] = other
+    assert schema_columns.valid(SCHEMA, doc) == _cerberus(doc)
+    doc["devices"][0]["logging"], doc["devices"][1]["logging"] = other, value
+    assert schema_columns.valid(SCHEMA, doc) == _cerberus(doc) is False
+
+
+def test_an_invalid_document_still_gets_cerberus_account_of_the_error() -> None:
+    doc = compile_file(str(DEPLOYMENTS[0]))
+    doc["links"][0]["encryption"] = "rot13"
+    with pytest.raises(SchemaError, match="encryption"):
+        validate_input(doc)
+
+
+def test_other_rules_are_left_to_cerberus() -> None:
+    assert not schema_columns.supported({"a": {"type": "string", "maxlength": 3}})
+    assert not schema_columns.supported({"a": {"type": "list", "schema": {"type": "dict", "schema": {
+        "b": {"type": "integer", "dependencies": "c"}}}}})
