@@ -14,6 +14,8 @@
 """
 from __future__ import annotations
 
+import functools
+import os
 import re
 import threading
 import time
@@ -27,18 +29,42 @@ from amisec.gc_pause import gc_paused
 from amisec.policies.metadata import read_blocks
 
 from . import PolicyModule, regopy_cache
+from . import shares as shares_module
 from .errors import EngineError
+from .forked import Forked, can_fork
 from .rego_errors import describe
+from .regopy_input import input_from_value
 from .regopy_output import read_value, statement_cap_reached
 from .regopy_strings import needs_protection, protect, restore
 from .slim import Slimmer, field_ranking
 
+_RULES_REF = re.compile(r"\bdata\.amisec\.rules\b((?:\.[A-Za-z_][A-Za-z0-9_]*)*)")
 _PACKAGE = re.compile(r"^package\s+(amisec\.rules(?:\.[A-Za-z_][A-Za-z0-9_]*)+)\s*(?:#.*)?$", re.M)
 
 
 def rule_packages(modules: Sequence[PolicyModule]) -> tuple[str, ...]:
     """The packages under `amisec.rules` the modules define, in first-seen order."""
     return tuple(dict.fromkeys(m.group(1) for module in modules for m in _PACKAGE.finditer(module.source)))
+
+
+# Below this many devices, links and flows together a second process costs more than it saves.
+PARALLEL_FROM = 500
+_SIZED = ("devices", "links", "flows")
+
+
+def _size(input_doc: Mapping[str, Any]) -> int:
+    return sum(len(input_doc.get(key) or ()) for key in _SIZED)
+
+
+def _reaches_other_rules(module: PolicyModule) -> bool:
+    """Whether a module refers to a rule package other than its own (then every process needs
+    every field)."""
+    own = rule_packages([module])
+    for match in _RULES_REF.finditer(module.source):
+        target = "amisec.rules" + match.group(1)
+        if not any(target == p or target.startswith(p + ".") for p in own):
+            return True
+    return False
 
 
 def _entrypoint(package: str, rule: str | None = None) -> str:
@@ -55,8 +81,11 @@ class _Session:
         self.sources = {m.path: m.source for m in modules}
         self.packages = rule_packages(modules)
         self.slimmer = Slimmer(field_ranking(self.sources.values()))
+        self.cross_package = any(_reaches_other_rules(m) for m in modules)
         self.timings: dict[str, float] = {}
-        self.interpreter, self.bundle = self._prepared([_entrypoint(p) for p in self.packages])
+        entrypoints = [_entrypoint(p) for p in self.packages]
+        self.key = regopy_cache.bundle_key("\n".join(entrypoints), self.modules)
+        self.interpreter, self.bundle = self._prepared(entrypoints)
 
     def _prepared(self, entrypoints: Sequence[str]) -> tuple[Interpreter, regopy.Bundle]:
         interpreter = Interpreter()
@@ -73,30 +102,76 @@ class _Session:
             regopy_cache.store(interpreter, bundle, key)
         return interpreter, bundle
 
-    def run(self, input_doc: Mapping[str, Any]) -> dict[str, Any]:
+    def run(self, input_doc: Mapping[str, Any], jobs: int) -> dict[str, Any]:
+        """The value of `data.amisec.rules`; with `jobs` > 1 a large input is shared out between
+        this process and forked ones, each handed only the fields its packages name."""
         started = time.perf_counter()
-        with gc_paused():
-            slim = self.slimmer.document(input_doc)
-            protected = needs_protection(slim)
-            handed = protect(slim) if protected else slim
-            self._hand_over(self.interpreter, handed)
-        handed_over = time.perf_counter()
+        shares = self._shares(input_doc, jobs)
+        children = [Forked(functools.partial(self._evaluate, share, input_doc), ", ".join(share)) for share in shares[1:]]
+        try:
+            results, seconds, handover = self._evaluate(shares[0], input_doc)
+            for child in children:
+                other, other_seconds, other_handover = child.result()
+                results.update(other)
+                seconds.update(other_seconds)
+                handover = max(handover, other_handover)
+        finally:
+            for child in children:
+                child.cancel()
+        if _size(input_doc) >= PARALLEL_FROM:
+            shares_module.record(self.key, seconds)
+        self.timings = {"handover": handover, "evaluate": time.perf_counter() - started - handover}
         value: dict[str, Any] = {}
         for package in self.packages:
+            _place(value, package, results[package])
+        return value
+
+    def _shares(self, input_doc: Mapping[str, Any], jobs: int) -> list[tuple[str, ...]]:
+        if min(jobs, len(self.packages)) < 2 or _size(input_doc) < PARALLEL_FROM or not can_fork():
+            return [self.packages]
+        lines = {p: float(sum(shares_module.code_lines(m.source) for m in self.modules if p in rule_packages([m])))
+                 for p in self.packages}
+        return shares_module.balanced(self.packages, shares_module.weights(self.key, lines), jobs)
+
+    def _evaluate(self, packages: tuple[str, ...], input_doc: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, float], float]:
+        """Each package's result, each package's seconds, and the seconds the hand-over took."""
+        started = time.perf_counter()
+        with gc_paused():
+            slim = self._slimmer(packages).document(input_doc)
+            protected = needs_protection(slim)
+            handed = protect(slim) if protected else slim
+            del slim
+            self._hand_over(self.interpreter, handed)
+        handover = time.perf_counter() - started
+        results: dict[str, Any] = {}
+        seconds: dict[str, float] = {}
+        for package in packages:
+            began = time.perf_counter()
             try:
                 result = self._query(self.interpreter, self.bundle, _entrypoint(package))
             except EngineError as err:
                 # too large for one query, or one rule errs: rule by rule finds and names it
                 result = self._rule_by_rule(package, handed, err)
-            _place(value, package, result)
-        self.timings = {"handover": handed_over - started, "evaluate": time.perf_counter() - handed_over}
-        return restore(value) if protected else value
+            results[package] = restore(result) if protected else result
+            seconds[package] = time.perf_counter() - began
+        return results, seconds, handover
+
+    def _slimmer(self, packages: tuple[str, ...]) -> Slimmer:
+        """A slimmer keeping the fields named by these packages and by every module that is not a
+        rule package (shared helpers); all fields when a module reaches into another rule package."""
+        if packages == self.packages or self.cross_package:
+            return self.slimmer
+        chosen = [m.source for m in self.modules if not set(rule_packages([m])) or set(rule_packages([m])) & set(packages)]
+        return Slimmer(field_ranking(chosen))
 
     def _hand_over(self, interpreter: Interpreter, doc: Mapping[str, Any]) -> None:
+        handle = input_from_value(doc)
         try:
-            interpreter.set_input(doc)
+            rs.rego_set_input(interpreter._impl, handle)
         except RegoError as err:
             raise EngineError("the engine refused the input", (str(err),)) from None
+        finally:
+            rs.rego_free_input(handle)
 
     def _query(self, interpreter: Interpreter, bundle: regopy.Bundle, entrypoint: str) -> Any:
         try:
@@ -140,16 +215,28 @@ def _place(value: dict[str, Any], package: str, result: Any) -> None:
     node[path[-1]] = result
 
 
+def default_jobs() -> int:
+    """Processes to evaluate a large input in: the CPUs this process may use, at most 4 (each
+    process holds its own copy of the input)."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:
+        cpus = os.cpu_count() or 1
+    return max(1, min(4, cpus))
+
+
 class EmbeddedEngine:
-    """Evaluates the policies in-process with regopy; safe to call from several threads."""
+    """Evaluates the policies with regopy, in this process and, for a large input, in forked ones
+    (`jobs`, default `default_jobs()`); safe to call from several threads."""
 
     name = "embedded"
     version = f"regopy {regopy.__version__}"
 
-    def __init__(self, modules: Sequence[PolicyModule]) -> None:
+    def __init__(self, modules: Sequence[PolicyModule], jobs: int | None = None) -> None:
         if not modules:
             raise EngineError("no policy modules to evaluate")
         self._modules = tuple(modules)
+        self.jobs = jobs or default_jobs()
         self._local = threading.local()
         self.timings: dict[str, float] = {}  # seconds of the last evaluation, by stage (benchmarks)
 
@@ -166,7 +253,7 @@ class EmbeddedEngine:
     def evaluate(self, input_doc: Mapping[str, Any]) -> dict:
         """The value of `data.amisec.rules` for this input, as plain Python values."""
         session = self._session()
-        value = session.run(input_doc)
+        value = session.run(input_doc, self.jobs)
         self.timings = session.timings
         if not isinstance(value, dict):
             raise EngineError(f"data.amisec.rules is a {type(value).__name__}, not an object of rule families")

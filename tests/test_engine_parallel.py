@@ -1,0 +1,197 @@
+"""The embedded engine shares a large input's packages out between forked processes: the same
+results as one process, failures reported, work balanced."""
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from amisec.cli import main
+from amisec.compiler import compile_file, compile_text
+from amisec.engine import EngineError, embedded, get_engine, shares
+from amisec.engine.forked import Forked, can_fork
+from amisec.policies.catalog import load_catalog
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="forking needs a POSIX system")
+
+
+@dataclass(frozen=True)
+class Module:
+    path: str
+    source: str
+
+
+@pytest.fixture
+def parallel_from_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Share out even a small deployment."""
+    monkeypatch.setattr(embedded, "PARALLEL_FROM", 1)
+
+
+@pytest.fixture(autouse=True)
+def own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("AMISEC_CACHE_DIR", str(folder))
+    return folder
+
+
+def _evaluate(doc: dict, jobs: int, extra_dirs: tuple[str, ...] = ()) -> tuple[dict, object]:
+    engine = get_engine("embedded", modules=load_catalog(extra_dirs).files, jobs=jobs)
+    return engine.evaluate(doc), engine
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "deployments").glob("*.ami")), ids=lambda p: p.stem)
+def test_shared_out_evaluation_equals_one_process(path: Path, parallel_from_one: None) -> None:
+    doc = compile_file(str(path))
+    alone, _ = _evaluate(doc, jobs=1)
+    for jobs in (2, 3):
+        together, _ = _evaluate(doc, jobs=jobs)
+        assert together == alone
+        assert list(together) == list(alone)  # families in the same order
+
+
+def test_a_generated_deployment_above_the_threshold_is_shared_out_with_the_same_results() -> None:
+    from benchmarks.generate import generate
+
+    doc = compile_text(generate(embedded.PARALLEL_FROM + 100), "synthetic.ami")
+    session_runs = []
+    real_forked = embedded.Forked
+
+    def counting(*args, **kwargs):
+        session_runs.append(args[1])
+        return real_forked(*args, **kwargs)
+
+    alone, _ = _evaluate(doc, jobs=1)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(embedded, "Forked", counting)
+        together, _ = _evaluate(doc, jobs=2)
+    assert session_runs, "no second process was started"
+    assert together == alone
+
+
+def test_custom_helper_modules_keep_their_fields_in_every_share(tmp_path: Path, parallel_from_one: None) -> None:
+    # the field `redundancy` is named only by a helper package outside amisec.rules
+    (tmp_path / "helpers.rego").write_text(
+        "package acme.helpers\n\nimport rego.v1\n\nstandby(d) if d.redundancy >= 2\n", encoding="utf-8")
+    rule = (ROOT / "tests/data/acme_rules/acme_network.rego").read_text(encoding="utf-8")
+    rule = rule.replace("import data.amisec.lib\n", "import data.amisec.lib\nimport data.acme.helpers\n")
+    rule = rule.replace("not _standby(d)", "not helpers.standby(d)")
+    (tmp_path / "acme_network.rego").write_text(rule, encoding="utf-8")
+    doc = compile_file(str(ROOT / "deployments/riverside.ami"))
+    alone, _ = _evaluate(doc, jobs=1, extra_dirs=(str(tmp_path),))
+    together, _ = _evaluate(doc, jobs=2, extra_dirs=(str(tmp_path),))
+    assert together == alone
+    assert alone["acme_network"]["collector_standby"]["subjects"]
+
+
+def test_small_deployments_stay_in_one_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(embedded, "Forked", lambda *a, **k: pytest.fail("forked for a small deployment"))
+    _evaluate(compile_file(str(ROOT / "deployments/riverside.ami")), jobs=2)
+
+
+def test_no_fork_while_other_threads_run(monkeypatch: pytest.MonkeyPatch, parallel_from_one: None) -> None:
+    monkeypatch.setattr(embedded, "Forked", lambda *a, **k: pytest.fail("forked beside a thread"))
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert not can_fork()
+        _evaluate(compile_file(str(ROOT / "deployments/riverside.ami")), jobs=2)
+    finally:
+        stop.set()
+        thread.join()
+
+
+def test_costs_are_remembered_to_balance_the_next_run(parallel_from_one: None, own_cache: Path) -> None:
+    doc = compile_file(str(ROOT / "deployments/riverside.ami"))
+    _evaluate(doc, jobs=2)
+    saved = list(own_cache.glob("*.costs.json"))
+    assert len(saved) == 1
+    catalog = load_catalog()
+    session = embedded._Session(catalog.files)
+    measured = shares.weights(session.key, {p: 1.0 for p in session.packages})
+    assert set(measured) == set(session.packages) and measured != {p: 1.0 for p in session.packages}
+
+
+def test_unusable_saved_costs_fall_back_to_code_size(own_cache: Path) -> None:
+    own_cache.mkdir(parents=True, exist_ok=True)
+    fallback = {"a": 3.0, "b": 1.0}
+    for text in ("not json", '{"a": 1}', '{"a": "x", "b": 2}', "[1, 2]"):
+        (own_cache / "k.costs.json").write_text(text, encoding="utf-8")
+        assert shares.weights("k", fallback) == fallback
+    shares.record("k", {"a": 0.5, "b": 2.0})
+    assert shares.weights("k", fallback) == {"a": 0.5, "b": 2.0}
+
+
+def test_balanced_shares_hold_every_package_once_in_order() -> None:
+    packages = ["p1", "p2", "p3", "p4", "p5"]
+    cost = {"p1": 5.0, "p2": 1.0, "p3": 4.0, "p4": 2.0, "p5": 2.0}
+    got = shares.balanced(packages, cost, 2)
+    assert sorted(p for share in got for p in share) == packages
+    assert all(list(share) == sorted(share) for share in got)
+    assert sorted(sum(cost[p] for p in share) for share in got) == [7.0, 7.0]
+    assert shares.balanced(["only"], {"only": 1.0}, 3) == [("only",)]
+
+
+def test_a_module_reaching_into_another_rule_package_gets_every_field() -> None:
+    own = Module("a.rego", "package amisec.rules.a\nx := data.amisec.rules.a.y\n")
+    other = Module("b.rego", "package amisec.rules.b\nx := data.amisec.rules.a.y\n")
+    assert not embedded._reaches_other_rules(own)
+    assert embedded._reaches_other_rules(other)
+
+
+def test_a_child_that_dies_fails_the_run_naming_its_packages() -> None:
+    child = Forked(lambda: os.kill(os.getpid(), signal.SIGKILL), "amisec.rules.x")
+    with pytest.raises(EngineError, match=r"amisec\.rules\.x died \(signal SIGKILL\)") as err:
+        child.result()
+    assert "--jobs 1" in str(err.value)
+
+
+def test_a_childs_engine_error_arrives_whole() -> None:
+    def fails() -> None:
+        raise EngineError("evaluating amisec.rules.x failed", ("p.rego:3:1: boom",))
+
+    with pytest.raises(EngineError) as err:
+        Forked(fails, "amisec.rules.x").result()
+    assert err.value.message == "evaluating amisec.rules.x failed" and err.value.problems == ("p.rego:3:1: boom",)
+
+
+def test_any_other_failure_in_a_child_is_an_engine_error() -> None:
+    with pytest.raises(EngineError, match="ZeroDivisionError"):
+        Forked(lambda: 1 / 0, "amisec.rules.x").result()
+
+
+def test_a_cancelled_child_is_reaped() -> None:
+    child = Forked(lambda: signal.pause(), "amisec.rules.x")
+    pid = child.pid
+    child.cancel()
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--jobs", "0"], "0 is not in the range"),
+    (["--jobs", "2", "--engine", "opa-cli"], "--jobs applies to --engine embedded only"),
+])
+def test_jobs_option_mistakes_are_usage_errors(args: list[str], message: str) -> None:
+    from click.testing import CliRunner
+
+    result = CliRunner().invoke(main, ["check", str(ROOT / "deployments/riverside.ami"), *args])
+    assert result.exit_code == 2 and message in result.output
+
+
+def test_jobs_one_and_more_give_the_same_report(tmp_path: Path, parallel_from_one: None) -> None:
+    from click.testing import CliRunner
+
+    outputs = []
+    for jobs in ("1", "2"):
+        out = tmp_path / f"r{jobs}.json"
+        result = CliRunner().invoke(main, ["check", str(ROOT / "deployments/prairie_coop.ami"), "--jobs", jobs,
+                                           "--timestamp", "2026-01-01T00:00:00Z", "-f", f"json:{out}"])
+        assert result.exit_code in (0, 1), result.output
+        outputs.append(out.read_text(encoding="utf-8"))
+    assert outputs[0] == outputs[1]
