@@ -1,8 +1,13 @@
 """Generate a realistic synthetic deployment of any size, shaped like the examples: a utility with
 fleets of meters behind collectors run by a telecom, head ends, an MDMS, premise domains with HAN
-devices, flows and agreements. `python -m benchmarks.generate 10000 > big.ami`"""
+devices, flows and agreements.
+
+    python -m benchmarks.generate 10000 > big.ami
+    python -m benchmarks.generate 100000 -o huge.ami
+"""
 from __future__ import annotations
 
+import argparse
 import sys
 
 HEADER = '''# Synthetic deployment: {n} elements (devices + links + flows)
@@ -71,5 +76,21 @@ def generate(n: int) -> str:
     return "".join(parts)
 
 
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("elements", type=int, nargs="?", default=1000,
+                    help="devices + links + flows to declare (default 1000)")
+    ap.add_argument("-o", "--output", metavar="FILE", help="write here instead of standard output")
+    args = ap.parse_args()
+    if args.elements < 1:
+        ap.error("elements must be 1 or more")
+    text = generate(args.elements)
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as out:
+            out.write(text)
+    else:
+        sys.stdout.write(text)
+
+
 if __name__ == "__main__":
-    sys.stdout.write(generate(int(sys.argv[1]) if len(sys.argv) > 1 else 1000))
+    main()

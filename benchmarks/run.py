@@ -2,6 +2,7 @@
 
     python -m benchmarks.run                      # sizes 1000 10000, 5 runs each
     python -m benchmarks.run --sizes 1000 10000 100000 --runs 5
+    python -m benchmarks.run --jobs 1             # the embedded engine in one process
     python -m benchmarks.run --startup            # cold `amisec check deployments/riverside.ami`
 
 Each run is a fresh process, so peak memory (max RSS) and caches are per run; the table shows the
@@ -23,7 +24,7 @@ STAGES = ("read", "parse", "build", "emit", "validate", "handover", "evaluate", 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def measure(path: str) -> dict[str, float]:
+def measure(path: str, jobs: int | None = None) -> dict[str, float]:
     """One run of every stage on one file (called in a fresh process by `main`)."""
     import importlib
     import io
@@ -64,7 +65,7 @@ def measure(path: str) -> dict[str, float]:
     stage("validate", schema.validate_input, doc)
     gc.enable()
     catalog = load_catalog()
-    engine = get_engine("embedded", modules=catalog.files)
+    engine = get_engine("embedded", modules=catalog.files, jobs=jobs)
     engine.prepare()
     raw = engine.evaluate(doc)
     times.update(engine.timings)
@@ -80,12 +81,15 @@ def measure(path: str) -> dict[str, float]:
 
     stage("render", render)
     times["elements"] = len(doc["devices"]) + len(doc["links"]) + len(doc["flows"])
-    times["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # the evaluating processes run side by side: their peaks added bound the memory in use
+    times["peak_mb"] = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+                        + resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
     return times
 
 
-def _one_run(path: str) -> dict[str, float]:
-    out = subprocess.run([sys.executable, "-m", "benchmarks.run", "--measure", path],
+def _one_run(path: str, jobs: int | None) -> dict[str, float]:
+    extra = ["--jobs", str(jobs)] if jobs else []
+    out = subprocess.run([sys.executable, "-m", "benchmarks.run", "--measure", path, *extra],
                          cwd=ROOT, capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -116,11 +120,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--jobs", type=int, help="processes the embedded engine evaluates in (default: its own choice)")
     ap.add_argument("--startup", action="store_true")
     ap.add_argument("--measure", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.measure:
-        print(json.dumps(measure(args.measure)))
+        print(json.dumps(measure(args.measure, args.jobs)))
         return
     if args.startup:
         startup(args.runs)
@@ -132,7 +137,7 @@ def main() -> None:
         for size in args.sizes:
             path = os.path.join(tmp, f"synthetic-{size}.ami")
             Path(path).write_text(generate(size), encoding="utf-8")
-            runs = [_one_run(path) for _ in range(args.runs)]
+            runs = [_one_run(path, args.jobs) for _ in range(args.runs)]
             rows.append({k: statistics.median(r[k] for r in runs) for k in runs[0]})
             print(f"size {size}: done ({args.runs} runs)", file=sys.stderr)
     print(_table(rows))
