@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import functools
-import os
 import re
 import threading
 import time
@@ -29,9 +28,9 @@ from amisec.gc_pause import gc_paused
 from amisec.policies.metadata import read_blocks
 
 from . import PolicyModule, regopy_cache
+from ..forked import ChildFailed, Forked, can_fork, default_jobs
 from . import shares as shares_module
 from .errors import EngineError
-from .forked import Forked, can_fork
 from .rego_errors import describe
 from .regopy_input import input_from_value
 from .regopy_output import read_value, statement_cap_reached
@@ -107,11 +106,12 @@ class _Session:
         this process and forked ones, each handed only the fields its packages name."""
         started = time.perf_counter()
         shares = self._shares(input_doc, jobs)
-        children = [Forked(functools.partial(self._evaluate, share, input_doc), ", ".join(share)) for share in shares[1:]]
+        children = [Forked(functools.partial(self._evaluate_share, share, input_doc), f"evaluating {', '.join(share)}")
+                    for share in shares[1:]]
         try:
             results, seconds, handover = self._evaluate(shares[0], input_doc)
             for child in children:
-                other, other_seconds, other_handover = child.result()
+                other, other_seconds, other_handover = _outcome(child)
                 results.update(other)
                 seconds.update(other_seconds)
                 handover = max(handover, other_handover)
@@ -155,6 +155,13 @@ class _Session:
             results[package] = restore(result) if protected else result
             seconds[package] = time.perf_counter() - began
         return results, seconds, handover
+
+    def _evaluate_share(self, packages: tuple[str, ...], input_doc: Mapping[str, Any]) -> tuple[str, Any]:
+        """`_evaluate` in a forked child: an EngineError comes back whole, as a value."""
+        try:
+            return "ok", self._evaluate(packages, input_doc)
+        except EngineError as err:
+            return "error", (err.message, err.problems)
 
     def _slimmer(self, packages: tuple[str, ...]) -> Slimmer:
         """A slimmer keeping the fields named by these packages and by every module that is not a
@@ -206,6 +213,17 @@ class _Session:
         return out
 
 
+def _outcome(child: Forked) -> Any:
+    """A forked share's result, or its failure as an EngineError."""
+    try:
+        outcome, value = child.result()
+    except ChildFailed as err:
+        raise EngineError(str(err), ("run with --jobs 1 to evaluate in one process",)) from None
+    if outcome == "error":
+        raise EngineError(*value)
+    return value
+
+
 def _place(value: dict[str, Any], package: str, result: Any) -> None:
     """Put a package's result where `data.amisec.rules` would have it."""
     path = package.split(".")[2:]
@@ -213,16 +231,6 @@ def _place(value: dict[str, Any], package: str, result: Any) -> None:
     for part in path[:-1]:
         node = node.setdefault(part, {})
     node[path[-1]] = result
-
-
-def default_jobs() -> int:
-    """Processes to evaluate a large input in: the CPUs this process may use, at most 4 (each
-    process holds its own copy of the input)."""
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except AttributeError:
-        cpus = os.cpu_count() or 1
-    return max(1, min(4, cpus))
 
 
 class EmbeddedEngine:

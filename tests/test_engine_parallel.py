@@ -13,7 +13,7 @@ import pytest
 from amisec.cli import main
 from amisec.compiler import compile_file, compile_text
 from amisec.engine import EngineError, embedded, get_engine, shares
-from amisec.engine.forked import Forked, can_fork
+from amisec.forked import ChildFailed, Forked, can_fork
 from amisec.policies.catalog import load_catalog
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -144,25 +144,41 @@ def test_a_module_reaching_into_another_rule_package_gets_every_field() -> None:
     assert embedded._reaches_other_rules(other)
 
 
-def test_a_child_that_dies_fails_the_run_naming_its_packages() -> None:
-    child = Forked(lambda: os.kill(os.getpid(), signal.SIGKILL), "amisec.rules.x")
-    with pytest.raises(EngineError, match=r"amisec\.rules\.x died \(signal SIGKILL\)") as err:
+def test_a_child_that_dies_is_reported_not_taken_for_an_empty_result() -> None:
+    child = Forked(lambda: os.kill(os.getpid(), signal.SIGKILL), "evaluating amisec.rules.x")
+    with pytest.raises(ChildFailed, match=r"evaluating amisec\.rules\.x died \(signal SIGKILL\)"):
         child.result()
+
+
+def test_a_child_that_raises_is_reported_with_the_error() -> None:
+    with pytest.raises(ChildFailed, match="ZeroDivisionError"):
+        Forked(lambda: 1 / 0, "x").result()
+
+
+def test_a_share_that_dies_fails_the_run_naming_its_packages(monkeypatch: pytest.MonkeyPatch,
+                                                             parallel_from_one: None) -> None:
+    def dies(self, packages, input_doc):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    monkeypatch.setattr(embedded._Session, "_evaluate_share", dies)
+    with pytest.raises(EngineError, match=r"the process evaluating amisec\.rules\.\w+.* died") as err:
+        _evaluate(compile_file(str(ROOT / "deployments/riverside.ami")), jobs=2)
     assert "--jobs 1" in str(err.value)
 
 
-def test_a_childs_engine_error_arrives_whole() -> None:
-    def fails() -> None:
-        raise EngineError("evaluating amisec.rules.x failed", ("p.rego:3:1: boom",))
+def test_a_shares_engine_error_arrives_whole(monkeypatch: pytest.MonkeyPatch, parallel_from_one: None) -> None:
+    real = embedded._Session._evaluate
 
+    def fails(self, packages, input_doc):
+        if packages != self.packages and os.getpid() != parent:
+            raise EngineError("evaluating amisec.rules.x failed", ("p.rego:3:1: boom",))
+        return real(self, packages, input_doc)
+
+    parent = os.getpid()
+    monkeypatch.setattr(embedded._Session, "_evaluate", fails)
     with pytest.raises(EngineError) as err:
-        Forked(fails, "amisec.rules.x").result()
+        _evaluate(compile_file(str(ROOT / "deployments/riverside.ami")), jobs=2)
     assert err.value.message == "evaluating amisec.rules.x failed" and err.value.problems == ("p.rego:3:1: boom",)
-
-
-def test_any_other_failure_in_a_child_is_an_engine_error() -> None:
-    with pytest.raises(EngineError, match="ZeroDivisionError"):
-        Forked(lambda: 1 / 0, "amisec.rules.x").result()
 
 
 def test_a_cancelled_child_is_reaped() -> None:

@@ -1,10 +1,10 @@
-"""Run part of an evaluation in a forked process, so the embedded engine can use a second core.
+"""Run a share of the work in a forked process, so parsing and evaluating use every core.
 
-rego-cpp holds the GIL-free part of the work, but one interpreter must not be shared between
-threads and a second interpreter in a thread of the same process crashed now and then; a forked
-child is isolated instead: it inherits the loaded policies and the compiled input copy-on-write,
-evaluates its share, and sends the result back through a pipe. A child that dies (a crash in the
-engine, a kill) is reported as an engine failure, never as an empty result.
+Threads would not help: parsing is pure Python (the GIL), and one rego-cpp interpreter must not
+be shared between threads while a second one in a thread crashed now and then. A forked child
+inherits everything loaded so far copy-on-write (the parser, the policies, the compiled input),
+does its share and sends the result back through a pipe, pickled. A child that dies (a crash, a
+kill) or fails is reported as `ChildFailed`, never taken for an empty result.
 """
 from __future__ import annotations
 
@@ -15,7 +15,20 @@ import sys
 import threading
 from typing import Any, Callable
 
-from .errors import EngineError
+
+
+class ChildFailed(Exception):
+    """The child process died or raised; the message says how."""
+
+
+def default_jobs() -> int:
+    """Processes to share large work between: the CPUs this process may use, at most 4 (each
+    process holds its own copy of what it works on)."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:
+        cpus = os.cpu_count() or 1
+    return max(1, min(4, cpus))
 
 
 def can_fork() -> bool:
@@ -25,7 +38,7 @@ def can_fork() -> bool:
 
 
 class Forked:
-    """`work()` running in a child process; `result()` waits for its value or its EngineError."""
+    """`work()` running in a child process; `result()` waits for its value."""
 
     def __init__(self, work: Callable[[], Any], what: str) -> None:
         self.what = what
@@ -39,7 +52,7 @@ class Forked:
         self._pipe = os.fdopen(read_end, "rb")
 
     def result(self) -> Any:
-        """The child's value; EngineError when it failed or died."""
+        """The child's value; `ChildFailed` when it raised or died."""
         try:
             with self._pipe:
                 data = self._pipe.read()
@@ -48,11 +61,10 @@ class Forked:
         finally:
             self.cancel()
         if not data:
-            raise EngineError(f"the engine process evaluating {self.what} died ({_describe(status)})",
-                              ("run with --jobs 1 to evaluate in one process",))
+            raise ChildFailed(f"the process {self.what} died ({_describe(status)})")
         outcome, value = pickle.loads(data)
         if outcome == "error":
-            raise EngineError(*value)
+            raise ChildFailed(f"the process {self.what} failed: {value}")
         return value
 
     def cancel(self) -> None:
@@ -71,10 +83,8 @@ def _child(work: Callable[[], Any], write_end: int) -> None:
     try:
         try:
             payload: tuple[str, Any] = ("ok", work())
-        except EngineError as err:
-            payload = ("error", (err.message, err.problems))
-        except BaseException as err:  # reported, not swallowed: the parent fails the run with it
-            payload = ("error", (f"evaluating failed: {type(err).__name__}: {err}", ()))
+        except BaseException as err:  # reported, not swallowed: the parent fails with it
+            payload = ("error", f"{type(err).__name__}: {err}")
         data = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
         with os.fdopen(write_end, "wb") as out:
             out.write(data)
