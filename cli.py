@@ -151,13 +151,16 @@ _policy_dirs = click.option(
 @click.option("--engine", default="embedded", show_default=True, help="Evaluation engine: embedded, opa (a server) or opa-cli (`opa eval`).")
 @click.option("--baseline", type=click.Path(dir_okay=False), metavar="REPORT.json",
               help="Report only findings not in this saved JSON report (rule id and element id); say how many it suppressed.")
+@click.option("--jobs", type=click.IntRange(min=1), metavar="N",
+              help="Processes to share a large deployment's parsing and (embedded engine) evaluation between "
+                   "[default: the CPUs available, at most 4; 1 works in this process alone].")
 @opa_options
 @_policy_dirs
 @limit_options
 @handle_errors
 def check_cmd(paths: tuple[str, ...], formats: tuple[str, ...], fail_on: str, timestamp: str | None,
               include: tuple[str, ...], exclude: tuple[str, ...], verbose: bool, engine: str, baseline: str | None,
-              policy_dirs: tuple[str, ...], engine_options: dict[str, Any]) -> None:
+              jobs: int | None, policy_dirs: tuple[str, ...], engine_options: dict[str, Any]) -> None:
     """Check deployment files (PATHS: .ami files or directories of them) against the policies."""
     from .report.outputs import parse_specs, parse_timestamp, stamp, write_outputs
     from .review.baseline import apply_baseline, load_baseline
@@ -167,7 +170,7 @@ def check_cmd(paths: tuple[str, ...], formats: tuple[str, ...], fail_on: str, ti
     moment = parse_timestamp(timestamp) if timestamp else None
     known = load_baseline(baseline) if baseline else None
     report = run_check(paths, engine=engine, engine_options=engine_options, include=include, exclude=exclude,
-                       policy_dirs=policy_dirs, today=moment.date() if moment else None)
+                       policy_dirs=policy_dirs, today=moment.date() if moment else None, jobs=jobs)
     if known is not None:
         report = apply_baseline(report, known).report
         if not any(spec.format == "table" and spec.path is None for spec in specs):

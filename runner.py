@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 from amisec import __version__
-from amisec.compiler import InputError, compile_file
+from amisec.compiler import InputError, compile_source, read
 from amisec.engine import get_engine
 from amisec.policies.catalog import Catalog, RuleMeta, load_catalog
 from amisec.results.evaluate import ControlsOf, evaluate_deployment
@@ -76,12 +76,13 @@ def timestamp() -> str:
     return moment.replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-def compile_all(files: Sequence[str]) -> list[dict[str, Any]]:
-    """Compile every file; the problems of all files are reported together."""
+def compile_all(files: Sequence[str], jobs: int | None = None) -> list[dict[str, Any]]:
+    """Compile every file (a large one on up to `jobs` processes); the problems of all files are
+    reported together."""
     docs, errors = [], []
     for path in files:
         try:
-            docs.append(compile_file(path))
+            docs.append(compile_source(read(path), jobs=jobs))
         except InputError as err:
             errors.append(err)
     if errors:
@@ -100,13 +101,19 @@ def run_check(
     policy_dirs: Sequence[str] = (),
     today: date | None = None,
     catalog: Catalog | None = None,
+    jobs: int | None = None,
 ) -> Report:
-    """Check deployment files (or directories of them) and return the report."""
+    """Check deployment files (or directories of them) and return the report; a large deployment
+    is parsed, and evaluated on the embedded engine, on up to `jobs` processes (default: the CPUs
+    available)."""
     catalog = catalog or load_catalog(policy_dirs)
     selected = select_rules(catalog.rules, include, exclude)
-    docs = compile_all(collect_files(paths))
+    docs = compile_all(collect_files(paths), jobs)
+    options = dict(engine_options or {})
+    if engine == "embedded" and jobs:
+        options["jobs"] = jobs
     try:
-        evaluator = get_engine(engine, modules=catalog.files, **(engine_options or {}))
+        evaluator = get_engine(engine, modules=catalog.files, **options)
     except ValueError as err:
         raise UsageError(str(err)) from None
     deployments = tuple(

@@ -7,12 +7,12 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from ..forked import default_jobs
 from ..gc_pause import gc_paused
-from .builder import Builder
 from .diagnostics import Diagnostic, InputError, Span
 from .emit import SCHEMA_VERSION, emit
 from .model import Model
-from .parser import parse
+from .pieces import build_model
 from .source import Source, from_bytes, read
 from .validate import Located, check_model
 
@@ -32,23 +32,21 @@ __all__ = [
 ]
 
 
-def load_model(source: Source) -> tuple[Model, dict[str, Located]]:
-    """Parse and check a source; raises `InputError` with every problem found."""
+def load_model(source: Source, jobs: int | None = None) -> tuple[Model, dict[str, Located]]:
+    """Parse and check a source; raises `InputError` with every problem found. A large source is
+    parsed in pieces on up to `jobs` processes (default: the CPUs available)."""
     with gc_paused():
-        tree = parse(source.text, source.file)
-        builder = Builder(source.file, source.sha256)
-        model = builder.build(tree)
-        del tree
-    ids, problems = check_model(model)
-    problems = builder.problems + problems
+        model, problems = build_model(source, jobs or default_jobs())
+    ids, checked = check_model(model)
+    problems = problems + checked
     if problems:
         raise InputError(problems, {source.file: source.text})
     return model, ids
 
 
-def compile_source(source: Source, validate: bool = True) -> dict[str, Any]:
+def compile_source(source: Source, validate: bool = True, jobs: int | None = None) -> dict[str, Any]:
     """The compiled OPA input of a source, validated against the input schema."""
-    model, ids = load_model(source)
+    model, ids = load_model(source, jobs)
     with gc_paused():
         doc = emit(model, ids)
         if validate:

@@ -127,9 +127,18 @@ class Builder:
         self.elements: dict[str, list[Any]] = {k: [] for k in STATEMENTS}
 
     def build(self, tree: Tree) -> Model:
+        """The model of a whole file's parse tree."""
+        self.add(tree)
+        return self.model()
+
+    def add(self, tree: Tree) -> None:
+        """Add the statements of a parse tree (a whole file or a piece of one, in order)."""
         for stmt in tree.children:
             if isinstance(stmt, Tree):
                 getattr(self, f"_{stmt.data}")(stmt)
+
+    def model(self) -> Model:
+        """The model of every statement added, with the checks that need the whole file."""
         deployments = self.elements["deployment"]
         if not deployments:
             self._problem(Span(self.file, 1, 1, 1, 2), "no deployment block", 'start the file with: deployment "Name" { utility <party> }')
