@@ -1,8 +1,7 @@
 """Command-line options of the OPA engines, as one decorator for the commands that evaluate.
 
 `@opa_options` adds `--opa-url`, `--opa-token` (or AMISEC_OPA_TOKEN), `--opa-ca`,
-`--opa-preloaded`, `--timeout` and the embedded engine's `--jobs`, checks them against `--engine`,
-and hands the command one
+`--opa-preloaded` and `--timeout`, checks them against `--engine`, and hands the command one
 `engine_options` argument: the keyword arguments for `get_engine`. A wrong combination is a
 usage error (exit 2) before anything is evaluated.
 """
@@ -18,7 +17,7 @@ TOKEN_ENV = "AMISEC_OPA_TOKEN"
 DEFAULT_TIMEOUT = 30.0
 _SERVER_ONLY = ("opa_url", "opa_token", "opa_ca", "opa_preloaded")
 _FLAGS = {"opa_url": "--opa-url", "opa_token": "--opa-token", "opa_ca": "--opa-ca",
-          "opa_preloaded": "--opa-preloaded", "timeout": "--timeout", "jobs": "--jobs"}
+          "opa_preloaded": "--opa-preloaded", "timeout": "--timeout"}
 
 _OPTIONS = (
     click.option("--opa-url", metavar="URL",
@@ -32,9 +31,6 @@ _OPTIONS = (
                  help="The OPA server already serves the bundle from `amisec bundle`: upload nothing, check its revision."),
     click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=DEFAULT_TIMEOUT, show_default=True,
                  metavar="SECONDS", help="Limit for each request to the OPA server, or for each `opa eval` run."),
-    click.option("--jobs", type=click.IntRange(min=1), metavar="N",
-                 help="Processes the embedded engine shares a large deployment's rules between "
-                      "[default: the CPUs available, at most 4; 1 evaluates in this process]."),
 )
 
 
@@ -48,8 +44,6 @@ def engine_settings(engine: str, values: dict[str, Any], ctx: click.Context | No
     """The `get_engine` options for `engine` from the option values; click.UsageError when an
     option does not fit the engine or a needed one is missing."""
     ctx = ctx or click.get_current_context()
-    if engine != "embedded" and _given(ctx, "jobs"):
-        raise click.UsageError(f"--jobs applies to --engine embedded only, not to --engine {engine}", ctx)
     if engine == "opa":
         if not values.get("opa_url"):
             raise click.UsageError("--engine opa needs --opa-url URL (e.g. http://127.0.0.1:8181)", ctx)
@@ -70,7 +64,7 @@ def engine_settings(engine: str, values: dict[str, Any], ctx: click.Context | No
     if stray:
         raise click.UsageError(
             f"{_FLAGS[stray[0]]} applies to --engine opa (or opa-cli for --timeout), not to --engine {engine}", ctx)
-    return {"jobs": values["jobs"]} if values.get("jobs") else {}
+    return {}
 
 
 def opa_options(command: Callable[..., Any]) -> Callable[..., Any]:
