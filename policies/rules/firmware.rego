@@ -15,15 +15,13 @@ _firmware_targets := [
 
 _enabled(use_case) if use_case in input.deployment.use_cases
 
-# A field device that a firmware_image link reaches installs what it receives.
+# A field device that a firmware_image link reaches installs what it receives. With remote
+# firmware upgrades in use, every meter is a target, even one whose links are not modelled as
+# carrying firmware_image: silence must not pass.
 _takes_firmware(d) if {
 	d.kind in _firmware_targets
 	"firmware_image" in d.handles
-}
-
-# With remote firmware upgrades in use, every meter is a target, even one whose links are not
-# modelled as carrying firmware_image: silence must not pass.
-_takes_firmware(d) if {
+} else := true if {
 	d.kind == "meter"
 	_enabled("installation.firmware_upgrade")
 }
@@ -40,9 +38,11 @@ _link_protected(l) if {
 }
 
 # The utility, or the owner of the device the image is for (a peer utility for its own meters).
-_authorised_signer(f) if input.parties[f.signed_by_idx].is_utility == true
-
+# One definition with `else`, not several: rego-cpp evaluates every definition of a function
+# (~3× the cost on each element), an `else` chain stops at the first that holds.
 _authorised_signer(f) if {
+	input.parties[f.signed_by_idx].is_utility == true
+} else := true if {
 	f.signed_by_idx != null
 	f.signed_by_idx == input.devices[f.to_idx].owner_idx
 }
