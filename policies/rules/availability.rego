@@ -89,19 +89,11 @@ no_single_point_of_failure := {
 		some j in d.head_end_cut
 		j != i
 		s := input.devices[j]
-		_single_unredundant(s)
+		s.count == 1 # inline: a call per meter and cut device costs more than the test
+		s.redundancy < 2
 	],
 }
 
-_meter_on_network(d) if {
-	d.kind == "meter"
-	d.reaches_head_end
-}
-
-_single_unredundant(d) if {
-	d.count == 1
-	d.redundancy < 2
-}
 
 # METADATA
 # title: Head ends are redundant
@@ -120,20 +112,21 @@ _single_unredundant(d) if {
 #   evidence: "{n} head end(s) with redundancy 2 or more: {ids}"
 #   remediation: Declare redundancy 2 or more on the head end (a standby site) or deploy several head ends.
 head_end_redundancy := {
-	"subjects": [i | _enabled("system.recovery"); some i; d := input.devices[i]; d.kind == "head_end"],
+	"subjects": _head_ends,
 	"violations": [lib.violation(
 		"devices", i,
 		sprintf("%s is a single head end with redundancy %d; a failure of it stops collection and control for the whole system until it is repaired", [d.id, d.redundancy]),
 		"redundancy 2 or more",
 		sprintf("redundancy %d, count %d", [d.redundancy, d.count]),
 	) |
-		_enabled("system.recovery")
-		some i
+		some j
+		i := _head_ends[j]
 		d := input.devices[i]
-		d.kind == "head_end"
 		not _redundant(d)
 	],
 }
+
+_head_ends := [i | _enabled("system.recovery"); some i; d := input.devices[i]; d.kind == "head_end"]
 
 _redundant(d) if {
 	d.redundancy >= 2
@@ -173,11 +166,6 @@ meter_reads_carried := {
 	],
 }
 
-_linked_meter(d) if {
-	d.kind == "meter"
-	d.link_count > 0
-}
-
 # METADATA
 # title: Emergency demand response arrives within a minute
 # description: >-
@@ -204,21 +192,23 @@ _linked_meter(d) if {
 #     Give the flow `latency 60s` or less, declare `latency` on every link of its path, and use
 #     links fast enough that the path fits the budget.
 emergency_dr_latency := {
-	"subjects": [i | _enabled("distribution.emergency_dr"); some i; f := input.flows[i]; _emergency_dr(f)],
+	"subjects": _emergency_dr_flows,
 	"violations": [lib.violation("flows", i, concat("", ["emergency flow ", f.id, ": ", _edr_problem(f)]), "a budget of at most 60 s that the path's declared latencies meet", _latencies(f)) |
-		_enabled("distribution.emergency_dr")
-		some i
+		some j
+		i := _emergency_dr_flows[j]
 		f := input.flows[i]
-		_emergency_dr(f)
 		not _edr_in_time(f)
 	],
 }
 
 # AMI-CON-003 leaves these flows to this rule: keep constraints.rego in step.
-_emergency_dr(f) if {
+_emergency_dr_flows := [i |
+	_enabled("distribution.emergency_dr")
+	some i
+	f := input.flows[i]
 	f.priority == "emergency"
 	f.data in ["dr_signal", "load_limit_command"]
-}
+]
 
 _edr_in_time(f) if {
 	is_number(f.latency_s)
@@ -255,22 +245,26 @@ _edr_problem(f) := "the emergency signal declares no latency budget, so nothing 
 #   evidence: "{n} connect/disconnect/limit flow(s) with a latency budget: {ids}"
 #   remediation: Add `latency D` to the flow with the time within which the command must take effect.
 disconnect_latency_budget := {
-	"subjects": [i | _enabled("billing.remote_disconnect"); some i; f := input.flows[i]; _switching(f)],
+	"subjects": _switching_flows,
 	"violations": [lib.violation(
 		"flows", i,
 		sprintf("%s sends %s to %s without a latency budget, so nothing states or checks how quickly service is switched", [f.id, f.data, f.to]),
 		"a latency budget",
 		"no latency",
 	) |
-		_enabled("billing.remote_disconnect")
-		some i
+		some j
+		i := _switching_flows[j]
 		f := input.flows[i]
-		_switching(f)
 		not is_number(f.latency_s)
 	],
 }
 
-_switching(f) if f.data in ["disconnect_command", "load_limit_command"]
+_switching_flows := [i |
+	_enabled("billing.remote_disconnect")
+	some i
+	f := input.flows[i]
+	f.data in ["disconnect_command", "load_limit_command"]
+]
 
 # METADATA
 # title: Disconnect commands go to devices that can act on them
@@ -329,20 +323,21 @@ _no_switch_message(f, d) := concat("", [
 #   evidence: "{n} demand response flow(s) with high or emergency priority: {ids}"
 #   remediation: Give the flow `priority high`, or `priority emergency` for emergency shortages.
 dr_signal_priority := {
-	"subjects": [i | _dr_enabled; some i; f := input.flows[i]; f.data == "dr_signal"],
+	"subjects": _dr_signal_flows,
 	"violations": [lib.violation(
 		"flows", i,
 		sprintf("%s sends dr_signal at normal priority; when the network is over-subscribed it waits behind meter reads and firmware downloads and may arrive too late", [f.id]),
 		"priority high or emergency",
 		sprintf("priority %s", [f.priority]),
 	) |
-		_dr_enabled
-		some i
+		some j
+		i := _dr_signal_flows[j]
 		f := input.flows[i]
-		f.data == "dr_signal"
 		not f.priority in ["high", "emergency"]
 	],
 }
+
+_dr_signal_flows := [i | _dr_enabled; some i; f := input.flows[i]; f.data == "dr_signal"]
 
 _dr_enabled if _enabled("customer.demand_response")
 
@@ -387,6 +382,6 @@ _secs(x) := sprintf("%d s", [round(x)]) if {
 # Lists built once per evaluation and shared by a rule's subjects and violations.
 _head_end_dependants := [i | some i; d := input.devices[i]; _needs_head_end(d)]
 
-_networked_meters := [i | _enabled("system.recovery"); some i; d := input.devices[i]; _meter_on_network(d)]
+_networked_meters := [i | _enabled("system.recovery"); some i; d := input.devices[i]; d.kind == "meter"; d.reaches_head_end]
 
-_read_meters := [i | _enabled("billing.remote_read"); some i; d := input.devices[i]; _linked_meter(d)]
+_read_meters := [i | _enabled("billing.remote_read"); some i; d := input.devices[i]; d.kind == "meter"; d.link_count > 0]

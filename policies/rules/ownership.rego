@@ -582,11 +582,11 @@ _customer_actual(dm) := concat("", [
 	_or_none(concat(", ", dm.owner_customers)),
 ])
 
-# A count rather than `some`: an existential that matches thousands of devices costs far more on
-# the embedded engine than counting them.
-_utility_owns_device_in(domain_idx) if {
-	count([i | some i; d := input.devices[i]; d.domain_idx == domain_idx; d.owner_is_utility]) > 0
-}
+# One pass over the devices for all domains, then a lookup per domain: an existential or a count
+# per domain walks every device again, and `some` matching thousands costs the most.
+_domains_with_utility_devices := [d.domain_idx | some d in input.devices; d.owner_is_utility]
+
+_utility_owns_device_in(domain_idx) if domain_idx in _domains_with_utility_devices
 
 # Message pieces; built with concat, which every engine renders the same way.
 _dev(d) := concat("", [d.id, " (", d.kind, " in ", _words(d.domain_kind), " domain ", d.domain, ")"])

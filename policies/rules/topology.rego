@@ -111,11 +111,29 @@ edge_gateway := {
 _touches(l, kind) if kind in [l.from_domain_kind, l.to_domain_kind]
 
 # Each class of link, listed once per evaluation and shared by a rule's subjects and violations.
-_premise_leaving_links := [i | some i; l := input.links[i]; _premise_leaving(l)]
+# The subject scans test inline: a function call per link costs more than the tests themselves.
+_premise_leaving_links := [i |
+	some i
+	l := input.links[i]
+	not l.same_domain
+	"premise_edge" in [l.from_domain_kind, l.to_domain_kind]
+	not "utility_edge" in [l.from_domain_kind, l.to_domain_kind]
+]
 
-_utility_edge_leaving_links := [i | some i; l := input.links[i]; _utility_edge_leaving(l)]
+_utility_edge_leaving_links := [i |
+	some i
+	l := input.links[i]
+	not l.same_domain
+	"utility_edge" in [l.from_domain_kind, l.to_domain_kind]
+	not "premise_edge" in [l.from_domain_kind, l.to_domain_kind]
+]
 
-_edge_to_edge_links := [i | some i; l := input.links[i]; _edge_to_edge(l)]
+_edge_to_edge_links := [i |
+	some i
+	l := input.links[i]
+	"premise_edge" in [l.from_domain_kind, l.to_domain_kind]
+	"utility_edge" in [l.from_domain_kind, l.to_domain_kind]
+]
 
 _cross_domain(l) if not l.same_domain
 
