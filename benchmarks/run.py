@@ -2,11 +2,14 @@
 
     python -m benchmarks.run                      # sizes 1000 10000, 5 runs each
     python -m benchmarks.run --sizes 1000 10000 100000 --runs 5
-    python -m benchmarks.run --jobs 1             # the embedded engine in one process
+    python -m benchmarks.run --jobs 1             # parse and evaluate in one process
     python -m benchmarks.run --startup            # cold `amisec check deployments/riverside.ami`
 
-Each run is a fresh process, so peak memory (max RSS) and caches are per run; the table shows the
-median of the runs per stage. Figures come from runs, never from assertions in the test suite.
+Stages: read the file; parse it into the model (in pieces, on `--jobs` processes); resolve
+references; emit the input document; validate it against the schema; hand it over to the embedded
+engine; evaluate (on `--jobs` processes); join results; render table and JSON. Each run is a fresh
+process, so peak memory (max RSS of the process plus its largest child) and caches are per run;
+the table shows the median of the runs per stage. Figures come from runs, never from assertions in the test suite.
 """
 from __future__ import annotations
 
@@ -20,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-STAGES = ("read", "parse", "build", "emit", "validate", "handover", "evaluate", "results", "render")
+STAGES = ("read", "parse", "resolve", "emit", "validate", "handover", "evaluate", "results", "render")
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -30,7 +33,8 @@ def measure(path: str, jobs: int | None = None) -> dict[str, float]:
     import io
     import resource
 
-    from amisec.compiler import builder, parser, schema, source, validate
+    from amisec.compiler import pieces, schema, source, validate
+    from amisec.forked import default_jobs
     from amisec.engine import get_engine
     from amisec.policies.catalog import load_catalog
     from amisec.report import FORMATS
@@ -51,16 +55,14 @@ def measure(path: str, jobs: int | None = None) -> dict[str, float]:
         return value
 
     src = stage("read", source.read, path)
-    tree = stage("parse", parser.parse, src.text, src.file)
+    model, problems = stage("parse", pieces.build_model, src, jobs or default_jobs())
 
-    def build():
-        b = builder.Builder(src.file, src.sha256)
-        model = b.build(tree)
-        ids, problems = validate.check_model(model)
-        assert not (b.problems or problems), "generated deployment does not compile"
-        return model, ids
+    def resolve():
+        ids, unresolved = validate.check_model(model)
+        assert not (problems or unresolved), "generated deployment does not compile"
+        return ids
 
-    model, ids = stage("build", build)
+    ids = stage("resolve", resolve)
     doc = stage("emit", emit.emit, model, ids)
     stage("validate", schema.validate_input, doc)
     gc.enable()
@@ -120,7 +122,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
     ap.add_argument("--runs", type=int, default=5)
-    ap.add_argument("--jobs", type=int, help="processes the embedded engine evaluates in (default: its own choice)")
+    ap.add_argument("--jobs", type=int, help="processes to parse and evaluate in (default: the CPUs available, at most 4)")
     ap.add_argument("--startup", action="store_true")
     ap.add_argument("--measure", help=argparse.SUPPRESS)
     args = ap.parse_args()
