@@ -117,6 +117,15 @@ PLURAL = {
 STATEMENTS = ("deployment", "party", "agreement", "domain", "device", "link", "flow", "delegation", "waiver")
 
 
+def _last_token(tree: Tree) -> Token:
+    for child in reversed(tree.children):
+        if isinstance(child, Token):
+            return child
+        if isinstance(child, Tree):
+            return _last_token(child)
+    raise ValueError(f"a {tree.data} without tokens")
+
+
 class Builder:
     """Builds a `Model` from a parse tree; `problems` holds every diagnostic found on the way."""
 
@@ -155,9 +164,10 @@ class Builder:
     def _problem(self, span: Span, message: str, hint: str | None = None, related: tuple[Span, ...] = ()) -> None:
         self.problems.append(Diagnostic(span, message, hint, related))
 
-    def _span(self, tree: Tree) -> Span:
-        m = tree.meta
-        return Span(self.file, m.line, m.column, m.end_line, m.end_column)
+    def _span(self, statement: Tree) -> Span:
+        """From the statement's word to its last token (the closing brace of a block)."""
+        first, last = statement.children[0], _last_token(statement)
+        return Span(self.file, first.line, first.column, last.end_line, last.end_column)
 
     def _tok_span(self, tok: Token) -> Span:
         return v.token_span(self.file, tok)
@@ -211,7 +221,7 @@ class Builder:
 
     # --- statements --------------------------------------------------------------------------
     def _deployment(self, t: Tree) -> None:
-        name, block = t.children
+        _, name, block = t.children
         span = self._span(t)
         p = self._properties("deployment", block, span)
         self.elements["deployment"].append(
@@ -219,7 +229,7 @@ class Builder:
         )
 
     def _party(self, t: Tree) -> None:
-        ident, name, kind, cls = t.children
+        _, ident, name, kind, cls = t.children
         kind_s = self._word(kind, PARTY_KINDS, "party kind")
         klass = None
         if cls is not None:
@@ -230,7 +240,7 @@ class Builder:
         self.elements["party"].append(Party(self._id(ident), name_s, kind_s, klass, self._span(t)))
 
     def _agreement(self, t: Tree) -> None:
-        ident, kind, block = t.children
+        _, ident, kind, block = t.children
         span = self._span(t)
         p = self._properties("agreement", block, span)
         data = p.get("data", ((), False))[0]
@@ -248,13 +258,13 @@ class Builder:
         )
 
     def _domain(self, t: Tree) -> None:
-        ident, kind, block = t.children
+        _, ident, kind, block = t.children
         span = self._span(t)
         p = self._properties("domain", block, span)
         self.elements["domain"].append(Domain(self._id(ident), self._word(kind, DOMAIN_KINDS, "domain kind"), p.get("customer"), span))
 
     def _device(self, t: Tree) -> None:
-        ident, kind, count, domain, block = t.children
+        _, ident, kind, count, domain, block = t.children
         span = self._span(t)
         p = self._properties("device", block, span)
         n = 1
@@ -287,7 +297,7 @@ class Builder:
         )
 
     def _link(self, t: Tree) -> None:
-        ident, source, arrow, target, block = t.children
+        _, ident, source, arrow, target, block = t.children
         span = self._span(t)
         p = self._properties("link", block, span)
         carries, star = p.get("carries", ((), False))
@@ -311,7 +321,7 @@ class Builder:
         )
 
     def _flow(self, t: Tree) -> None:
-        ident, data, source, target, block = t.children
+        _, ident, data, source, target, block = t.children
         span = self._span(t)
         p = self._properties("flow", block, span)
         self.elements["flow"].append(
@@ -330,7 +340,7 @@ class Builder:
         )
 
     def _delegation(self, t: Tree) -> None:
-        ident, block = t.children
+        _, ident, block = t.children
         span = self._span(t)
         p = self._properties("delegation", block, span)
         self.elements["delegation"].append(
@@ -349,7 +359,7 @@ class Builder:
         )
 
     def _waiver(self, t: Tree) -> None:
-        rule, on, block = t.children
+        _, rule, on, block = t.children
         span = self._span(t)
         p = self._properties("waiver", block, span)
         self.elements["waiver"].append(
