@@ -1,5 +1,5 @@
-"""The on-disk cache of derived artefacts (the compiled grammar, compiled policy bundles), so a
-pre-commit run does not rebuild them on every commit.
+"""The on-disk cache of derived artefacts (the compiled grammar, compiled policy bundles, the
+validated rule catalog and standards), so a pre-commit run does not rebuild them on every commit.
 
 It lives in $AMISEC_CACHE_DIR, else $XDG_CACHE_HOME/amisec, else ~/.cache/amisec;
 AMISEC_NO_CACHE=1 turns it off. Entries are keyed by a digest of everything they derive from and
@@ -7,10 +7,14 @@ written under a temporary name then renamed, so concurrent processes never read 
 cache that cannot be read or written only costs time."""
 from __future__ import annotations
 
+import hashlib
 import os
+import pickle
 import tempfile
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable, TypeVar
+
+T = TypeVar("T")
 
 
 def cache_dir() -> Path | None:
@@ -48,3 +52,28 @@ def store_atomically(path: Path, write: Callable[[str], None]) -> None:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def memo(kind: str, inputs: Iterable[str | bytes], build: Callable[[], T]) -> T:
+    """`build()`, kept on disk under a digest of everything it derives from (`inputs`: the texts
+    it reads and the code that reads them), so a later process loads it instead. Only a value is
+    kept: a `build` that raises raises again next time."""
+    digest = hashlib.sha256(kind.encode("utf-8") + b"\0")
+    for item in inputs:
+        data = item.encode("utf-8") if isinstance(item, str) else item
+        digest.update(b"%d\0%s" % (len(data), data))
+    folder = cache_dir()
+    path = folder / f"{kind}-{digest.hexdigest()[:40]}.pickle" if folder else None
+    if path is not None:
+        try:
+            with open(path, "rb") as fh:
+                return pickle.load(fh)
+        except Exception:  # noqa: BLE001 — missing or damaged: build it afresh
+            pass
+    value = build()
+    if path is not None:
+        try:
+            store_atomically(path, lambda tmp: Path(tmp).write_bytes(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)))
+        except (OSError, pickle.PicklingError):
+            pass  # a read-only home: build again next time
+    return value

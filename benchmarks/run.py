@@ -116,6 +116,8 @@ def startup(runs: int) -> None:
         walls.append(time.perf_counter() - started)
     print(f"cold `amisec check deployments/riverside.ami`: median {statistics.median(walls):.3f} s over {runs} runs "
           f"(min {min(walls):.3f}, max {max(walls):.3f})")
+    if os.environ.get("PYTHONDONTWRITEBYTECODE"):
+        print("(PYTHONDONTWRITEBYTECODE is set: Python compiles every module it imports on each start)")
 
 
 def main() -> None:

@@ -12,9 +12,11 @@ import hashlib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib.resources import files
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from amisec import safe_yaml
+from amisec.cache import memo
 
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
@@ -138,11 +140,11 @@ def parse_catalog(text: str, filename: str) -> Catalog:
 
 @lru_cache(maxsize=1)
 def _catalogs() -> tuple[Catalog, ...]:
-    return tuple(
-        parse_catalog(f.read_text(encoding="utf-8"), f.name)
-        for f in _package_files()
-        if f.name != MAPPING_FILE
-    )
+    texts = [(f.name, f.read_text(encoding="utf-8")) for f in _package_files() if f.name != MAPPING_FILE]
+    code = Path(__file__).read_bytes()
+    # parsing the catalogs' YAML is a tenth of a pre-commit run: kept on disk by their text
+    return memo("standards", [code, *(part for pair in texts for part in pair)],
+                lambda: tuple(parse_catalog(text, name) for name, text in texts))
 
 
 def load_catalogs() -> dict[str, Catalog]:

@@ -11,9 +11,11 @@ import difflib
 import re
 from functools import lru_cache
 from importlib.resources import files
+from pathlib import Path
 
 import yaml
 from amisec import safe_yaml
+from amisec.cache import memo
 
 from .catalog import MAPPING_FILE, Catalog, Control, StandardsError, load_catalogs
 
@@ -94,7 +96,9 @@ def load_mapping() -> Mapping:
 
 @lru_cache(maxsize=1)
 def _validated() -> Mapping:
-    return parse_mapping(_mapping_text(), load_catalogs())
+    catalogs = load_catalogs()
+    inputs = [Path(__file__).read_bytes(), _mapping_text(), repr(sorted(catalogs.items()))]
+    return memo("mapping", inputs, lambda: parse_mapping(_mapping_text(), catalogs))
 
 
 def rule_controls(rule_id: str, keys: list[str] | None = None) -> dict[str, list[Control]]:
