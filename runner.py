@@ -13,6 +13,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from amisec import __version__
 from amisec.compiler import InputError, compile_source, read
+from amisec.gc_pause import gc_paused
 from amisec.engine import get_engine
 from amisec.policies.catalog import Catalog, RuleMeta, load_catalog
 from amisec.results.evaluate import ControlsOf, evaluate_deployment
@@ -116,15 +117,19 @@ def run_check(
         evaluator = get_engine(engine, modules=catalog.files, **options)
     except ValueError as err:
         raise UsageError(str(err)) from None
-    deployments = tuple(
-        with_topology(evaluate_deployment(
-            catalog.rules, doc, evaluator.evaluate(doc), select=selected, today=today,
-            controls=controls_for(doc["deployment"].get("standards") or []),
-        ), doc)
-        for doc in docs
-    )
+    deployments = tuple(_judged(doc, evaluator.evaluate(doc), catalog, selected, today) for doc in docs)
     return Report(__version__, evaluator.name, evaluator.version, catalog.digest, timestamp(), deployments,
                   standards_digest=standards_digest())
+
+
+def _judged(doc: Mapping[str, Any], raw: dict, catalog: Catalog, selected: set[str], today: date | None) -> DeploymentReport:
+    # joining a large deployment's results allocates millions of acyclic objects, which the
+    # cyclic collector would only rescan (with it running this stage took 0.11 s at 10k elements
+    # and 2.2 s at 100k)
+    with gc_paused():
+        report = evaluate_deployment(catalog.rules, doc, raw, select=selected, today=today,
+                                     controls=controls_for(doc["deployment"].get("standards") or []))
+        return with_topology(report, doc)
 
 
 def with_topology(deployment: DeploymentReport, doc: Mapping[str, Any]) -> DeploymentReport:
