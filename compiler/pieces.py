@@ -35,7 +35,9 @@ def cut_points(text: str, pieces: int) -> list[int]:
     cuts: list[int] = []
     for k in range(1, pieces):
         found = _STATEMENT_START.search(text, len(text) * k // pieces)
-        while found and text[:found.start()].rstrip().endswith(","):
+        # a statement word after a trailing comma continues a list (a misjudged cut only costs a
+        # whole-file parse, so a bounded look back is enough)
+        while found and text[max(0, found.start() - 4096):found.start()].rstrip().endswith(","):
             found = _STATEMENT_START.search(text, found.end())
         if found and found.start() > (cuts[-1] if cuts else 0):
             cuts.append(found.start())

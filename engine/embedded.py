@@ -11,6 +11,9 @@
 - Compile errors arrive as s-expressions with byte offsets; they become `file:line:col`.
 - Output strings are not escaped by regopy; input strings are protected (`regopy_strings`).
 - The input is reduced to the fields the policies name (`slim`): regopy pays for every field.
+- A large input is shared out: the rule packages are split between this process and forked ones
+  (`amisec.forked`), balanced by what each took last time (`shares`); each process is handed only
+  the fields its packages name, through a faster hand-over than regopy's own (`regopy_input`).
 """
 from __future__ import annotations
 
@@ -24,11 +27,11 @@ import regopy
 from regopy import Interpreter, LogLevel, RegoError
 from regopy import rego_shared as rs
 
+from amisec.forked import ChildFailed, Forked, can_fork, default_jobs
 from amisec.gc_pause import gc_paused
 from amisec.policies.metadata import read_blocks
 
 from . import PolicyModule, regopy_cache
-from ..forked import ChildFailed, Forked, can_fork, default_jobs
 from . import shares as shares_module
 from .errors import EngineError
 from .rego_errors import describe
@@ -168,7 +171,8 @@ class _Session:
         rule package (shared helpers); all fields when a module reaches into another rule package."""
         if packages == self.packages or self.cross_package:
             return self.slimmer
-        chosen = [m.source for m in self.modules if not set(rule_packages([m])) or set(rule_packages([m])) & set(packages)]
+        chosen = [m.source for m in self.modules
+                  if not (defined := set(rule_packages([m]))) or defined & set(packages)]
         return Slimmer(field_ranking(chosen))
 
     def _hand_over(self, interpreter: Interpreter, doc: Mapping[str, Any]) -> None:
