@@ -108,11 +108,13 @@ class _Session:
         """The value of `data.amisec.rules`; with `jobs` > 1 a large input is shared out between
         this process and forked ones, each handed only the fields its packages name."""
         started = time.perf_counter()
-        shares = self._shares(input_doc, jobs)
+        sizes = shares_module.field_values(input_doc)
+        shares = self._shares(input_doc, jobs, sizes)
         children = [Forked(functools.partial(self._evaluate_share, share, input_doc), f"evaluating {', '.join(share)}")
                     for share in shares[1:]]
         try:
             results, seconds, handover = self._evaluate(shares[0], input_doc)
+            own_handover = handover
             for child in children:
                 other, other_seconds, other_handover = _outcome(child)
                 results.update(other)
@@ -122,19 +124,26 @@ class _Session:
             for child in children:
                 child.cancel()
         if _size(input_doc) >= PARALLEL_FROM:
-            shares_module.record(self.key, seconds)
+            values = shares_module.share_values(shares[0], self.needs, sizes)
+            shares_module.record(self.key, shares_module.Costs(seconds, own_handover / values if values else 0.0))
         self.timings = {"handover": handover, "evaluate": time.perf_counter() - started - handover}
         value: dict[str, Any] = {}
         for package in self.packages:
             _place(value, package, results[package])
         return value
 
-    def _shares(self, input_doc: Mapping[str, Any], jobs: int) -> list[tuple[str, ...]]:
+    def _shares(self, input_doc: Mapping[str, Any], jobs: int, sizes: Mapping[str, float]) -> list[tuple[str, ...]]:
         if min(jobs, len(self.packages)) < 2 or _size(input_doc) < PARALLEL_FROM or not can_fork():
             return [self.packages]
         lines = {p: float(sum(shares_module.code_lines(m.source) for m in self.modules if p in rule_packages([m])))
                  for p in self.packages}
-        return shares_module.balanced(self.packages, shares_module.weights(self.key, lines), jobs)
+        known = shares_module.costs(self.key, lines)
+        return shares_module.balanced(self.packages, known, jobs, self.needs, sizes)
+
+    @functools.cached_property
+    def needs(self) -> dict[str, frozenset[str]]:
+        """The input fields each rule package's process is handed (see `_slimmer`)."""
+        return {p: frozenset(self._slimmer((p,)).ranking) for p in self.packages}
 
     def _evaluate(self, packages: tuple[str, ...], input_doc: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, float], float]:
         """Each package's result, each package's seconds, and the seconds the hand-over took."""

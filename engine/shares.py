@@ -1,18 +1,34 @@
 """Share rule packages out between the processes that evaluate them.
 
-Packages differ widely in cost (at 10k elements from 0.2 s to 2.8 s) and their cost cannot be
-read off their text (a long package about agreements is cheap, a short one about every device is
-not). So shares are balanced by what each package took the last time these policies evaluated a
-large input — kept in the cache beside the compiled bundle — and, before any such run, by the
-number of code lines. Balance only moves work between processes; it never changes a result.
+A process's time is its hand-over (linear in the input values its packages' fields add up to) plus
+its packages' evaluation. Packages differ widely in evaluation cost (at 10k elements from 0.2 s to
+2 s) and that cost cannot be read off their text (a long package about agreements is cheap, a
+short one about every device is not), so each package's seconds, and the hand-over's seconds per
+value, are kept from the last time these policies evaluated a large input (in the cache beside the
+compiled bundle); before any such run, code lines stand in for seconds. Two shares are chosen by
+trying every split; more by giving each package, costliest first, to the lightest share. Balance
+only moves work between processes; it never changes a result.
 """
 from __future__ import annotations
 
+import itertools
 import json
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 from ..cache import cache_dir, store_atomically
+
+# Trying all 2^(n-1) splits takes a few tens of milliseconds up to this many packages.
+_EXHAUSTIVE_UP_TO = 14
+
+
+@dataclass(frozen=True)
+class Costs:
+    """What balancing knows: seconds per package, and hand-over seconds per input value."""
+
+    seconds: dict[str, float]
+    per_value: float = 0.0
 
 
 def _path(key: str) -> Path | None:
@@ -25,38 +41,83 @@ def code_lines(source: str) -> int:
     return sum(1 for line in source.splitlines() if line.strip() and not line.lstrip().startswith("#"))
 
 
-def weights(key: str, fallback: Mapping[str, float]) -> dict[str, float]:
-    """Each package's cost: measured seconds when these policies ran before, else `fallback`."""
+def costs(key: str, fallback: Mapping[str, float]) -> Costs:
+    """The costs measured when these policies last ran on a large input, else `fallback` seconds."""
     path = _path(key)
     try:
-        measured = json.loads(path.read_text(encoding="utf-8")) if path else {}
-    except (OSError, ValueError):
-        measured = {}
-    if isinstance(measured, dict) and set(measured) == set(fallback) \
-            and all(isinstance(v, (int, float)) for v in measured.values()):
-        return {k: float(v) for k, v in measured.items()}
-    return dict(fallback)
+        saved = json.loads(path.read_text(encoding="utf-8")) if path else {}
+        seconds, per_value = saved["seconds"], float(saved["per_value"])
+        if set(seconds) == set(fallback) and all(isinstance(v, (int, float)) for v in seconds.values()):
+            return Costs({k: float(v) for k, v in seconds.items()}, per_value)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        pass
+    return Costs(dict(fallback))
 
 
-def record(key: str, seconds: Mapping[str, float]) -> None:
-    """Remember what each package took, for balancing the next run."""
+def record(key: str, measured: Costs) -> None:
+    """Remember what each package and the hand-over took, for balancing the next run."""
     path = _path(key)
     if path is None:
         return
+    text = json.dumps({"seconds": measured.seconds, "per_value": measured.per_value}, sort_keys=True)
     try:
-        store_atomically(path, lambda tmp: Path(tmp).write_text(json.dumps(dict(seconds), sort_keys=True), encoding="utf-8"))
+        store_atomically(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
     except OSError:
         pass  # a read-only home: balance by code size next time too
 
 
-def balanced(packages: Sequence[str], cost: Mapping[str, float], count: int) -> list[tuple[str, ...]]:
-    """`count` shares of the packages with costs as even as possible (longest first, each to the
-    lightest share); every share keeps the packages' original order."""
+def field_values(doc: Mapping[str, Any]) -> dict[str, float]:
+    """Roughly how many input values each field name brings to a hand-over: per collection, the
+    first element's count for the field times the collection's length."""
+    out: dict[str, float] = {}
+    for collection in doc.values():
+        if isinstance(collection, list) and collection and isinstance(collection[0], dict):
+            for field, value in collection[0].items():
+                out[field] = out.get(field, 0.0) + len(collection) * (2 + _values(value))
+    return out
+
+
+def _values(value: Any) -> int:
+    if isinstance(value, dict):
+        return sum(2 + _values(v) for v in value.values())
+    if isinstance(value, list):
+        return sum(1 + _values(v) for v in value)
+    return 0
+
+
+def share_values(share: Sequence[str], needs: Mapping[str, frozenset[str]], sizes: Mapping[str, float]) -> float:
+    """The input values a process evaluating `share` is handed."""
+    fields = frozenset().union(*(needs.get(p, frozenset()) for p in share))
+    return sum(sizes.get(f, 0.0) for f in fields)
+
+
+def balanced(packages: Sequence[str], known: Costs, count: int,
+             needs: Mapping[str, frozenset[str]] | None = None,
+             sizes: Mapping[str, float] | None = None) -> list[tuple[str, ...]]:
+    """Up to `count` shares of the packages whose slowest process is as fast as can be found;
+    `needs` (package -> field names it reads) and `sizes` (field -> values) price the hand-over.
+    Every share keeps the packages' original order."""
+    needs, sizes = needs or {}, sizes or {}
+
+    def finish(share: Sequence[str]) -> float:
+        handover = known.per_value * share_values(share, needs, sizes) if known.per_value else 0.0
+        return handover + sum(known.seconds.get(p, 0.0) for p in share)
+
+    if count == 2 and 2 < len(packages) <= _EXHAUSTIVE_UP_TO:
+        first, rest = packages[0], list(packages[1:])
+        best: tuple[float, list[tuple[str, ...]]] | None = None
+        for picks in itertools.product((0, 1), repeat=len(rest)):
+            one = (first, *(p for p, side in zip(rest, picks) if side == 0))
+            two = tuple(p for p, side in zip(rest, picks) if side == 1)
+            slowest = max(finish(one), finish(two))
+            if best is None or slowest < best[0]:
+                best = (slowest, [tuple(p for p in packages if p in one), two])
+        return [share for share in best[1] if share] if best else [tuple(packages)]
     loads = [0.0] * count
     owner: dict[str, int] = {}
-    for package in sorted(packages, key=lambda p: -cost.get(p, 0.0)):
+    for package in sorted(packages, key=lambda p: -known.seconds.get(p, 0.0)):
         lightest = loads.index(min(loads))
         owner[package] = lightest
-        loads[lightest] += cost.get(package, 0.0)
+        loads[lightest] += known.seconds.get(package, 0.0)
     shares = [tuple(p for p in packages if owner[p] == n) for n in range(count)]
     return [share for share in shares if share]

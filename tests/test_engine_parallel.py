@@ -111,30 +111,50 @@ def test_costs_are_remembered_to_balance_the_next_run(parallel_from_one: None, o
     _evaluate(doc, jobs=2)
     saved = list(own_cache.glob("*.costs.json"))
     assert len(saved) == 1
-    catalog = load_catalog()
-    session = embedded._Session(catalog.files)
-    measured = shares.weights(session.key, {p: 1.0 for p in session.packages})
-    assert set(measured) == set(session.packages) and measured != {p: 1.0 for p in session.packages}
+    session = embedded._Session(load_catalog().files)
+    fallback = {p: 1.0 for p in session.packages}
+    measured = shares.costs(session.key, fallback)
+    assert set(measured.seconds) == set(session.packages) and measured.seconds != fallback
+    assert measured.per_value > 0
 
 
 def test_unusable_saved_costs_fall_back_to_code_size(own_cache: Path) -> None:
     own_cache.mkdir(parents=True, exist_ok=True)
     fallback = {"a": 3.0, "b": 1.0}
-    for text in ("not json", '{"a": 1}', '{"a": "x", "b": 2}', "[1, 2]"):
+    for text in ("not json", '{"a": 1}', '{"seconds": {"a": 1}, "per_value": 0}', '{"seconds": {"a": "x", "b": 2}, '
+                 '"per_value": 0}', '{"seconds": {"a": 1, "b": 2}}', "[1, 2]"):
         (own_cache / "k.costs.json").write_text(text, encoding="utf-8")
-        assert shares.weights("k", fallback) == fallback
-    shares.record("k", {"a": 0.5, "b": 2.0})
-    assert shares.weights("k", fallback) == {"a": 0.5, "b": 2.0}
+        assert shares.costs("k", fallback) == shares.Costs(fallback)
+    shares.record("k", shares.Costs({"a": 0.5, "b": 2.0}, 1e-6))
+    assert shares.costs("k", fallback) == shares.Costs({"a": 0.5, "b": 2.0}, 1e-6)
 
 
 def test_balanced_shares_hold_every_package_once_in_order() -> None:
     packages = ["p1", "p2", "p3", "p4", "p5"]
-    cost = {"p1": 5.0, "p2": 1.0, "p3": 4.0, "p4": 2.0, "p5": 2.0}
-    got = shares.balanced(packages, cost, 2)
-    assert sorted(p for share in got for p in share) == packages
-    assert all(list(share) == sorted(share) for share in got)
-    assert sorted(sum(cost[p] for p in share) for share in got) == [7.0, 7.0]
-    assert shares.balanced(["only"], {"only": 1.0}, 3) == [("only",)]
+    known = shares.Costs({"p1": 5.0, "p2": 1.0, "p3": 4.0, "p4": 2.0, "p5": 2.0})
+    for count in (2, 3):
+        got = shares.balanced(packages, known, count)
+        assert sorted(p for share in got for p in share) == packages
+        assert all(list(share) == sorted(share) for share in got)
+    assert sorted(sum(known.seconds[p] for p in share) for share in shares.balanced(packages, known, 2)) == [7.0, 7.0]
+    assert shares.balanced(["only"], shares.Costs({"only": 1.0}), 3) == [("only",)]
+
+
+def test_the_hand_over_is_priced_into_the_split() -> None:
+    # by seconds alone {a, c} | {b, d} is even; but a and b read a huge field, c and d small ones,
+    # so handing the huge field to both processes is the slowest choice
+    packages = ["a", "b", "c", "d"]
+    known = shares.Costs({"a": 1.0, "b": 1.0, "c": 1.0, "d": 1.0}, per_value=1e-3)
+    needs = {"a": frozenset({"huge"}), "b": frozenset({"huge"}), "c": frozenset({"x"}), "d": frozenset({"y"})}
+    sizes = {"huge": 3000.0, "x": 10.0, "y": 10.0}
+    assert shares.balanced(packages, known, 2) in ([("a", "b"), ("c", "d")], [("a", "c"), ("b", "d")],
+                                                    [("a", "d"), ("b", "c")])
+    assert shares.balanced(packages, known, 2, needs, sizes) == [("a", "b"), ("c", "d")]
+
+
+def test_field_values_count_what_a_hand_over_carries() -> None:
+    doc = {"devices": [{"id": "m", "handles": ["a", "b"], "span": {"line": 1}}] * 10, "schema_version": "1.0"}
+    assert shares.field_values(doc) == {"id": 20.0, "handles": 40.0, "span": 40.0}
 
 
 def test_a_module_reaching_into_another_rule_package_gets_every_field() -> None:
