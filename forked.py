@@ -60,15 +60,17 @@ class Forked:
             self.pid = 0
         finally:
             self.cancel()
-        if not data:
-            raise ChildFailed(f"the process {self.what} died ({_describe(status)})")
-        outcome, value = pickle.loads(data)
+        try:
+            outcome, value = pickle.loads(data)
+        except Exception:  # noqa: BLE001 — nothing, or half a result: the child died writing it
+            raise ChildFailed(f"the process {self.what} died ({_describe(status)})") from None
         if outcome == "error":
             raise ChildFailed(f"the process {self.what} failed: {value}")
         return value
 
     def cancel(self) -> None:
         """Stop the child if it still runs (the parent failed or was interrupted)."""
+        self._pipe.close()
         if self.pid:
             try:
                 os.kill(self.pid, signal.SIGKILL)
