@@ -123,9 +123,11 @@ class _Session:
         finally:
             for child in children:
                 child.cancel()
-        if _size(input_doc) >= PARALLEL_FROM:
+        size = _size(input_doc)
+        if size >= PARALLEL_FROM:  # per element, so a run of another size can use them
             values = shares_module.share_values(shares[0], self.needs, sizes)
-            shares_module.record(self.key, shares_module.Costs(seconds, own_handover / values if values else 0.0))
+            shares_module.record(self.key, shares_module.Costs({p: t / size for p, t in seconds.items()},
+                                                               own_handover / values if values else 0.0))
         self.timings = {"handover": handover, "evaluate": time.perf_counter() - started - handover}
         value: dict[str, Any] = {}
         for package in self.packages:
@@ -138,6 +140,8 @@ class _Session:
         lines = {p: float(sum(shares_module.code_lines(m.source) for m in self.modules if p in rule_packages([m])))
                  for p in self.packages}
         known = shares_module.costs(self.key, lines)
+        if known.per_value:  # measured: seconds per element, for this many
+            known = shares_module.Costs({p: t * _size(input_doc) for p, t in known.seconds.items()}, known.per_value)
         return shares_module.balanced(self.packages, known, jobs, self.needs, sizes)
 
     @functools.cached_property

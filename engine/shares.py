@@ -25,7 +25,8 @@ _EXHAUSTIVE_UP_TO = 14
 
 @dataclass(frozen=True)
 class Costs:
-    """What balancing knows: seconds per package, and hand-over seconds per input value."""
+    """What balancing knows: each package's evaluation seconds (saved per element of the input),
+    and the hand-over's seconds per input value."""
 
     seconds: dict[str, float]
     per_value: float = 0.0
