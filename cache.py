@@ -12,9 +12,13 @@ import os
 import pickle
 import tempfile
 from pathlib import Path
-from typing import Callable, Iterable, TypeVar
+from typing import BinaryIO, Callable, Iterable, TypeVar
 
 T = TypeVar("T")
+
+
+def _pickle_dump(value: object, fh: BinaryIO) -> None:
+    pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def cache_dir() -> Path | None:
@@ -54,26 +58,33 @@ def store_atomically(path: Path, write: Callable[[str], None]) -> None:
             os.unlink(tmp)
 
 
-def memo(kind: str, inputs: Iterable[str | bytes], build: Callable[[], T]) -> T:
+def memo(kind: str, inputs: Iterable[str | bytes], build: Callable[[], T],
+         dump: Callable[[T, BinaryIO], None] = _pickle_dump, load: Callable[[BinaryIO], T] = pickle.load) -> T:
     """`build()`, kept on disk under a digest of everything it derives from (`inputs`: the texts
-    it reads and the code that reads them), so a later process loads it instead. Only a value is
-    kept: a `build` that raises raises again next time."""
+    it reads and the code that reads them), so a later process loads it instead (`dump` and
+    `load` write and read it; pickle by default). Only a value is kept: a `build` that raises
+    raises again next time."""
     digest = hashlib.sha256(kind.encode("utf-8") + b"\0")
     for item in inputs:
         data = item.encode("utf-8") if isinstance(item, str) else item
         digest.update(b"%d\0%s" % (len(data), data))
     folder = cache_dir()
-    path = folder / f"{kind}-{digest.hexdigest()[:40]}.pickle" if folder else None
+    path = folder / f"{kind}-{digest.hexdigest()[:40]}.bin" if folder else None
     if path is not None:
         try:
             with open(path, "rb") as fh:
-                return pickle.load(fh)
+                return load(fh)
         except Exception:  # noqa: BLE001 — missing or damaged: build it afresh
             pass
     value = build()
     if path is not None:
         try:
-            store_atomically(path, lambda tmp: Path(tmp).write_bytes(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)))
+            store_atomically(path, lambda tmp: _write(tmp, value, dump))
         except (OSError, pickle.PicklingError):
             pass  # a read-only home: build again next time
     return value
+
+
+def _write(path: str, value: T, dump: Callable[[T, BinaryIO], None]) -> None:
+    with open(path, "wb") as fh:
+        dump(value, fh)

@@ -3,7 +3,6 @@ that say in words what was expected."""
 from __future__ import annotations
 
 import functools
-import hashlib
 from copy import copy
 from importlib import resources
 
@@ -11,7 +10,7 @@ import lark
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
-from ..cache import cache_dir, store_atomically
+from ..cache import memo
 from .diagnostics import Diagnostic, InputError, Span, suggest
 
 _WORDS = {
@@ -35,27 +34,8 @@ def lark_parser() -> Lark:
     grammar = resources.files("amisec.compiler").joinpath("grammar.lark").read_text(encoding="utf-8")
     # no propagate_positions: it costs 40% of parsing; statement spans come from kept tokens
     options = {"parser": "lalr", "propagate_positions": False, "maybe_placeholders": True}
-    key = hashlib.sha256(f"lark {lark.__version__}\0{sorted(options.items())}\0{grammar}".encode()).hexdigest()
-    folder = cache_dir()
-    path = folder / f"grammar-{key[:32]}.lark.bin" if folder else None
-    if path is not None:
-        try:
-            with open(path, "rb") as fh:
-                return Lark.load(fh)
-        except Exception:  # noqa: BLE001 — missing or damaged: build it afresh
-            pass
-    parser = Lark(grammar, **options)
-    if path is not None:
-        try:
-            store_atomically(path, lambda tmp: _save(parser, tmp))
-        except OSError:
-            pass
-    return parser
-
-
-def _save(parser: Lark, path: str) -> None:
-    with open(path, "wb") as fh:
-        parser.save(fh)
+    return memo("grammar", [f"lark {lark.__version__}", repr(sorted(options.items())), grammar],
+                lambda: Lark(grammar, **options), dump=lambda parser, fh: parser.save(fh), load=Lark.load)
 
 
 def parse(text: str, file: str) -> Tree:

@@ -49,7 +49,7 @@ def test_other_inputs_build_afresh() -> None:
 def test_a_damaged_entry_is_rebuilt(own_cache: Path) -> None:
     calls, build = _counting(7)
     memo("t", ["x"], build)
-    for entry in own_cache.glob("t-*.pickle"):
+    for entry in own_cache.glob("t-*.bin"):
         entry.write_bytes(b"not a pickle")
     assert memo("t", ["x"], build) == 7
     assert len(calls) == 2
