@@ -93,8 +93,8 @@ def valid(schema: dict[str, Any], doc: Any) -> bool:
     columns = _Columns()
     columns.mapping(schema, [doc])
     for fields, rows in columns.key_sets:
-        keys_only = Validator(UnvalidatedSchema({f: {"required": True, "nullable": True} for f in fields}),
-                              allow_unknown=False)
+        keys_only = Validator(UnvalidatedSchema({f: {"required": bool(rule.get("required")), "nullable": True}
+                                                 for f, rule in fields.items()}), allow_unknown=False)
         if not all(keys_only.validate(row, normalize=False) for row in rows.values()):
             return False
     for rule, distinct in columns.leaves.values():

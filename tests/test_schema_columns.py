@@ -97,6 +97,12 @@ def test_an_invalid_document_still_gets_cerberus_account_of_the_error() -> None:
         validate_input(doc)
 
 
+def test_optional_fields_may_be_missing() -> None:
+    schema = {"a": {"type": "integer", "required": True}, "b": {"type": "string"}}
+    for doc in ({"a": 1}, {"a": 1, "b": "x"}, {"b": "x"}, {"a": 1, "c": 2}):
+        assert schema_columns.valid(schema, doc) == Validator(schema, allow_unknown=False).validate(doc)
+
+
 def test_other_rules_are_left_to_cerberus() -> None:
     assert not schema_columns.supported({"a": {"type": "string", "maxlength": 3}})
     assert not schema_columns.supported({"a": {"type": "list", "schema": {"type": "dict", "schema": {
