@@ -190,15 +190,16 @@ class Builder:
     def _properties(self, kind: str, block: Tree | None, header: Span) -> dict[str, Any]:
         specs = PROPERTIES[kind]
         found: dict[str, Any] = {}
-        seen: dict[str, Span] = {}
+        # what each property wrote; its span (a dataclass made per property) only for a duplicate
+        seen: dict[str, v.Written] = {}
         previous: str | None = None
         for prop in block.children if block is not None else ():
             if not isinstance(prop, Tree):
                 continue
             name_tok = prop.children[0]
-            groups = tuple(tuple(g.children) for g in prop.children[1:] if isinstance(g, Tree))
-            written = v.Written(str(name_tok), self.file, name_tok, groups)
             name = str(name_tok)
+            groups = tuple(tuple(g.children) for g in prop.children[1:] if isinstance(g, Tree))
+            written = v.Written(name, self.file, name_tok, groups)
             after, previous = previous, name
             if name not in specs:
                 hint = allowed_words_hint(name, tuple(specs), "allowed properties")
@@ -207,9 +208,9 @@ class Builder:
                 self._problem(self._tok_span(name_tok), f"unknown property '{name}' for a {kind}", hint)
                 continue
             if name in seen:
-                self._problem(written.span, f"'{name}' is given twice", "keep one of them", (seen[name],))
+                self._problem(written.span, f"'{name}' is given twice", "keep one of them", (seen[name].span,))
                 continue
-            seen[name] = written.span
+            seen[name] = written
             try:
                 found[name] = specs[name](written)
             except v.Problem as p:

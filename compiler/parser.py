@@ -3,12 +3,16 @@ that say in words what was expected."""
 from __future__ import annotations
 
 import functools
+import sys
 from copy import copy
 from importlib import resources
+from typing import Any, Callable
 
 import lark
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.lexer import ContextualLexer, UnlessCallback
+from lark.parsers.lalr_analysis import Shift
 
 from ..cache import memo
 from .diagnostics import Diagnostic, InputError, Span, suggest
@@ -39,12 +43,193 @@ def lark_parser() -> Lark:
 
 
 def parse(text: str, file: str) -> Tree:
-    """Parse source text; raise `InputError` with one positioned diagnostic on a syntax error."""
-    parser = lark_parser()
+    """Parse source text; raise `InputError` with one positioned diagnostic on a syntax error.
+
+    A text is parsed by `fast_parse`; one that does not parse there is parsed again by Lark's own
+    loop, whose exception (with its parser state) is what the diagnostic is made from."""
+    tables = fast_tables()
+    tree = fast_parse(tables, text) if tables is not None else None
+    if tree is not None:
+        return tree
     try:
-        return parser.parse(text)
+        return lark_parser().parse(text)
     except UnexpectedInput as err:
         raise InputError([_diagnose(err, text, file)], {file: text}) from None
+
+
+# --- the fast loop ------------------------------------------------------------------------------
+# Lark's LALR loop spends most of a parse in generic machinery: a generator per token, a line
+# counter object, a deprecation check in every Token(), an attribute lookup chain per action, and
+# rule objects hashed in Python. `fast_parse` runs the very same tables, per-state (contextual)
+# lexers and tree callbacks from one flat loop, which halves the time of a large file. It does not
+# describe errors: anything it cannot take goes to Lark's loop, so messages stay Lark's (a text
+# with a syntax error is read twice up to the error). lark-cython 0.0.17 was measured too: a third
+# faster than Lark's loop, slower than this one, and its tokens are not `str` and its parser state
+# does not fit the error descriptions below.
+
+_Lexer = tuple[Callable[..., Any], frozenset[str], frozenset[str], dict[str, Any], dict[str, dict[str, str]]]
+_Reduction = tuple[int, Callable[[list[Any]], Any], str]
+_State = tuple[dict[str, int], dict[str, _Reduction], _Lexer | None]
+
+_new_str = str.__new__
+
+
+class _NotHere(Exception):
+    """The fast loop cannot take this text (or this Lark): Lark's own loop parses it."""
+
+
+class FastTables(dict[int, _State]):
+    """Per LALR state, made on first use from the Lark parser: its moves (terminal → state after a
+    shift, rule → state after a reduction to it; the names never clash, terminals are upper case),
+    its reductions (terminal → rule length, tree callback, rule name) and its contextual lexer (the
+    compiled pattern's match, the ignored and newline-holding terminals, the token callbacks, and
+    keyword tables that stand for Lark's `UnlessCallback`)."""
+
+    def __init__(self, parser: Lark) -> None:
+        super().__init__()
+        frontend = parser.parser
+        lalr = frontend.parser.parser
+        if not isinstance(frontend.lexer, ContextualLexer) or frontend.lexer_conf.postlex is not None:
+            raise _NotHere("not a contextual lexer")
+        if any(isinstance(key, str) for key in lalr.callbacks):
+            raise _NotHere("terminal callbacks in the parser")  # the loop shifts tokens as they are
+        self.actions = lalr.parse_table.states
+        self.callbacks = lalr.callbacks
+        self.state_lexers = frontend.lexer.lexers
+        self.start = lalr.parse_table.start_states["start"]
+        self.end = lalr.parse_table.end_states["start"]
+        self._lexers: dict[int, _Lexer] = {}
+
+    def __missing__(self, state: int) -> _State:
+        moves: dict[str, int] = {}
+        reductions: dict[str, _Reduction] = {}
+        for symbol, (action, arg) in self.actions[state].items():
+            name = sys.intern(str(symbol))  # plain str keys: Token keys would compare in Python
+            if action is Shift:
+                moves[name] = arg
+            else:
+                reductions[name] = (len(arg.expansion), self.callbacks[arg], sys.intern(str(arg.origin.name)))
+        entry = (moves, reductions, self._lexer(state))
+        self[state] = entry
+        return entry
+
+    def _lexer(self, state: int) -> _Lexer | None:
+        basic = self.state_lexers.get(state)
+        if basic is None:
+            return None
+        if id(basic) not in self._lexers:
+            patterns = getattr(basic.scanner, "_mres", None)
+            if not isinstance(patterns, list) or len(patterns) != 1:
+                raise _NotHere("not one pattern per lexer")
+            callbacks, keywords = {}, {}
+            for type_, callback in basic.callback.items():
+                table = _keyword_table(callback)
+                if table is None:
+                    callbacks[type_] = callback
+                else:
+                    keywords[type_] = table
+            self._lexers[id(basic)] = (patterns[0].match, frozenset(basic.ignore_types),
+                                       frozenset(basic.newline_types), callbacks, keywords)
+        return self._lexers[id(basic)]
+
+
+def _keyword_table(callback: Any) -> dict[str, str] | None:
+    """Lark's `UnlessCallback` retypes a NAME that is exactly a keyword; for plain keywords that is
+    a dict lookup (None: leave the callback to do it)."""
+    if type(callback) is not UnlessCallback or callback.scanner.g_regex_flags:
+        return None
+    terminals = callback.scanner.terminals
+    if any(t.pattern.type != "str" or t.pattern.flags for t in terminals):
+        return None
+    table: dict[str, str] = {}
+    for t in terminals:
+        table.setdefault(t.pattern.value, t.name)  # the first alternative wins, as in the pattern
+    return table
+
+
+@functools.lru_cache(maxsize=1)
+def fast_tables() -> FastTables | None:
+    """The fast loop's tables for the language's parser (None if this Lark does not fit it)."""
+    try:
+        return FastTables(lark_parser())
+    except (_NotHere, AttributeError):
+        return None
+
+
+def fast_parse(tables: FastTables, text: str) -> Tree | None:
+    """The tree Lark's parser makes of `text`, or None where Lark's loop must take over (a syntax
+    error, or something the tables do not cover)."""
+    try:
+        return _run(tables, text)
+    except (_NotHere, KeyError):  # KeyError: no action for this terminal in this state
+        return None
+
+
+def _run(tables: FastTables, text: str) -> Tree:
+    """Lark's contextual lexer and LALR loop (`BasicLexer.next_token`, `ParserState.feed_token`)
+    in one function; positions are counted as Lark's `LineCounter` counts them."""
+    state_stack = [tables.start]
+    value_stack: list[Any] = []
+    push_state, push_value = state_stack.append, value_stack.append
+    moves, reductions, lexer = tables[tables.start]
+    pos, line, line_start, size_of_text = 0, 1, 0, len(text)
+    while pos < size_of_text:
+        if lexer is None:
+            raise _NotHere("no lexer for this state")
+        match, ignored, newlines, callbacks, keywords = lexer
+        found = match(text, pos)
+        if found is None:
+            raise _NotHere("no terminal matches here")
+        type_, value, end = found.lastgroup, found.group(), found.end()
+        end_line, end_line_start = line, line_start
+        if type_ in newlines and "\n" in value:
+            end_line += value.count("\n")
+            end_line_start = pos + value.rindex("\n") + 1
+        if type_ in ignored and type_ not in callbacks:
+            pos, line, line_start = end, end_line, end_line_start
+            continue
+        # Token(...) as Lark's constructor fills it, without its keyword-deprecation check (3x faster)
+        token = _new_str(Token, value)
+        token.type, token.value, token.start_pos, token.end_pos = type_, value, pos, end
+        token.line, token.column = line, pos - line_start + 1
+        token.end_line, token.end_column = end_line, end - end_line_start + 1
+        pos, line, line_start = end, end_line, end_line_start
+        if type_ in keywords:
+            token.type = type_ = keywords[type_].get(value, type_)
+        elif type_ in callbacks:
+            skip = type_ in ignored
+            token = callbacks[type_](token)
+            if skip:
+                continue
+            type_ = token.type
+        while True:  # reduce as long as the table says so, then shift the token
+            target = moves.get(type_)
+            if target is not None:
+                push_state(target)
+                push_value(token)
+                moves, reductions, lexer = tables[target]
+                break
+            length, callback, rule = reductions[type_]
+            children = value_stack[-length:] if length else []
+            if length:
+                del state_stack[-length:]
+                del value_stack[-length:]
+            target = tables[state_stack[-1]][0][rule]
+            push_state(target)
+            push_value(callback(children))
+            moves, reductions, lexer = tables[target]
+    while True:  # the end of the text: reduce up to the start rule
+        length, callback, rule = reductions["$END"]
+        children = value_stack[-length:] if length else []
+        if length:
+            del state_stack[-length:]
+            del value_stack[-length:]
+        target = tables[state_stack[-1]][0][rule]
+        push_state(target)
+        push_value(callback(children))
+        if target == tables.end:
+            return value_stack[-1]
+        moves, reductions, lexer = tables[target]
 
 
 def _terminal_words(names: set[str] | frozenset[str]) -> list[str]:
@@ -97,9 +282,9 @@ def _diagnose(err: UnexpectedInput, text: str, file: str) -> Diagnostic:
 def _acceptable(err: UnexpectedToken) -> set[str]:
     """The terminals the parser would really accept where it stopped.
 
-    LALR merges states that share a core (the `_sep+` of the top level and of a block), so the
-    raw expected set mixes both contexts; trying each candidate on a copy of the state keeps only
-    the terminals that fit here."""
+    LALR merges states that share a core (the separators after a statement and after a
+    property), so the raw expected set mixes both contexts; trying each candidate on a copy of the
+    state keeps only the terminals that fit here."""
     state = err.state
     if state is None:
         return set(err.expected)
