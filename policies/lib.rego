@@ -11,3 +11,25 @@ violation(collection, index, message, expected, actual) := {
 	"expected": expected,
 	"actual": actual,
 }
+
+# any_of: whether the list `held` holds any of `classes`. It runs once per element of a
+# collection, so it tests the classes one at a time in an `else` chain that stops at the first
+# one held: the embedded engine pays for every binding of `some c in classes`, so callers put
+# the likeliest class first. Lists longer than six fall back to the general test.
+any_of(held, classes) if {
+	classes[0] in held
+} else := true if {
+	classes[1] in held
+} else := true if {
+	classes[2] in held
+} else := true if {
+	classes[3] in held
+} else := true if {
+	classes[4] in held
+} else := true if {
+	classes[5] in held
+} else := true if {
+	count(classes) > 6
+	some c in classes
+	c in held
+}

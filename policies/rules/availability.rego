@@ -33,9 +33,10 @@ edge_reaches_head_end := {
 		"a path of links to a head end",
 		"no path to any head end",
 	) |
+		devices := input.devices
 		some j
 		i := _head_end_dependants[j]
-		d := input.devices[i]
+		d := devices[i]
 		not d.reaches_head_end
 	],
 }
@@ -83,12 +84,13 @@ no_single_point_of_failure := {
 		"no single unit without redundancy on every path to the head end",
 		sprintf("%s: count 1, redundancy %d, on every path of %s", [s.id, s.redundancy, d.id]),
 	) |
+		devices := input.devices
 		some k
 		i := _networked_meters[k]
-		d := input.devices[i]
+		d := devices[i]
 		some j in d.head_end_cut
 		j != i
-		s := input.devices[j]
+		s := devices[j]
 		s.count == 1 # inline: a call per meter and cut device costs more than the test
 		s.redundancy < 2
 	],
@@ -119,9 +121,10 @@ head_end_redundancy := {
 		"redundancy 2 or more",
 		sprintf("redundancy %d, count %d", [d.redundancy, d.count]),
 	) |
+		devices := input.devices
 		some j
 		i := _head_ends[j]
-		d := input.devices[i]
+		d := devices[i]
 		not _redundant(d)
 	],
 }
@@ -159,9 +162,10 @@ meter_reads_carried := {
 		"a link carrying meter_reads",
 		concat("", ["its links carry ", _list(d.handles)]),
 	) |
+		devices := input.devices
 		some j
 		i := _read_meters[j]
-		d := input.devices[i]
+		d := devices[i]
 		not "meter_reads" in d.handles
 	],
 }
@@ -194,9 +198,10 @@ meter_reads_carried := {
 emergency_dr_latency := {
 	"subjects": _emergency_dr_flows,
 	"violations": [lib.violation("flows", i, concat("", ["emergency flow ", f.id, ": ", _edr_problem(f)]), "a budget of at most 60 s that the path's declared latencies meet", _latencies(f)) |
+		flows := input.flows
 		some j
 		i := _emergency_dr_flows[j]
-		f := input.flows[i]
+		f := flows[i]
 		not _edr_in_time(f)
 	],
 }
@@ -252,9 +257,10 @@ disconnect_latency_budget := {
 		"a latency budget",
 		"no latency",
 	) |
+		flows := input.flows
 		some j
 		i := _switching_flows[j]
-		f := input.flows[i]
+		f := flows[i]
 		not is_number(f.latency_s)
 	],
 }
@@ -288,10 +294,12 @@ _switching_flows := [i |
 disconnect_reaches_switch := {
 	"subjects": _disconnect_flows,
 	"violations": [lib.violation("flows", i, _no_switch_message(f, d), "remote_disconnect on at the destination", "remote_disconnect off") |
+		flows := input.flows
+		devices := input.devices
 		some j
 		i := _disconnect_flows[j]
-		f := input.flows[i]
-		d := input.devices[f.to_idx]
+		f := flows[i]
+		d := devices[f.to_idx]
 		not d.remote_disconnect
 	],
 }
@@ -330,9 +338,10 @@ dr_signal_priority := {
 		"priority high or emergency",
 		sprintf("priority %s", [f.priority]),
 	) |
+		flows := input.flows
 		some j
 		i := _dr_signal_flows[j]
-		f := input.flows[i]
+		f := flows[i]
 		not f.priority in ["high", "emergency"]
 	],
 }

@@ -25,15 +25,6 @@ _record_systems := [
 # Positive list, so an unknown value fails closed.
 _ciphers := ["aes_128", "aes_256", "tls_1_2", "tls_1_3", "dtls", "ipsec"]
 
-_carries_any(l, classes) if {
-	some c in classes
-	c in l.carries
-}
-
-_handles_any(d, classes) if {
-	some c in classes
-	c in d.handles
-}
 
 # The carried classes among `classes`, for messages. Messages that include it are assembled with
 # concat, not sprintf: regopy wraps a concat result passed to sprintf("%s") in quotes.
@@ -48,11 +39,12 @@ _authenticated(l) if l.authentication in ["one_way", "mutual"]
 _strong_integrity(l) if l.integrity in ["mac", "signature"]
 
 # One definition with `else`, not several: rego-cpp evaluates every definition of a function
-# (~3× the cost on each element), an `else` chain stops at the first that holds.
-_public(l) if {
-	l.medium in _public_media
+# (~3× the cost on each element), an `else` chain stops at the first that holds. It takes the
+# medium rather than the link, so the link's field is looked up once.
+_public(medium) if {
+	medium in _public_media
 } else := true if {
-	l.medium == null
+	medium == null
 }
 
 _storage_encrypted(d) if d.storage == "encrypted"
@@ -60,16 +52,20 @@ _storage_encrypted(d) if d.storage == "encrypted"
 _record_system(d) if d.kind in _record_systems
 
 # Subjects, computed once and shared by the rules that examine the same elements; each rule's
-# violations scan only its subjects.
-_customer_links := [i | some i; l := input.links[i]; _carries_any(l, _customer_data)]
+# violations scan only its subjects, reached through the collection bound to a local name
+# (`links[i]` is a sixth cheaper in the embedded engine than `input.links[i]`).
+_customer_links := [i | some i; l := input.links[i]; lib.any_of(l.carries, _customer_data)]
 
 _exposed_links := [i | some i; l := input.links[i]; _public_exposed(l)]
 
-_customer_records := [i | some i; d := input.devices[i]; _record_system(d); _handles_any(d, _customer_data)]
+# The record systems are found once for both kinds of record.
+_record_devices := [i | some i; d := input.devices[i]; _record_system(d)]
 
-_payment_links := [i | some i; l := input.links[i]; _carries_any(l, _payment_data)]
+_customer_records := [i | devices := input.devices; some i in _record_devices; d := devices[i]; lib.any_of(d.handles, _customer_data)]
 
-_payment_records := [i | some i; d := input.devices[i]; _record_system(d); _handles_any(d, _payment_data)]
+_payment_links := [i | some i; l := input.links[i]; lib.any_of(l.carries, _payment_data)]
+
+_payment_records := [i | devices := input.devices; some i in _record_devices; d := devices[i]; lib.any_of(d.handles, _payment_data)]
 
 # METADATA
 # title: Customer data is encrypted in transit
@@ -94,8 +90,9 @@ _payment_records := [i | some i; d := input.devices[i]; _record_system(d); _hand
 customer_data_encrypted_in_transit := {
 	"subjects": _customer_links,
 	"violations": [lib.violation("links", i, msg, "encryption other than none", sprintf("encryption %s", [l.encryption])) |
+		links := input.links
 		some i in _customer_links
-		l := input.links[i]
+		l := links[i]
 		not _encrypted(l)
 		msg := concat("", [
 			l.id, " carries ", _named(l, _customer_data),
@@ -128,8 +125,9 @@ customer_data_encrypted_in_transit := {
 public_media_customer_data := {
 	"subjects": _exposed_links,
 	"violations": [lib.violation("links", i, msg, "encryption other than none and authentication one_way or mutual", sprintf("encryption %s, authentication %s", [l.encryption, l.authentication])) |
+		links := input.links
 		some i in _exposed_links
-		l := input.links[i]
+		l := links[i]
 		not _public_protected(l)
 		msg := concat("", [
 			l.id, " carries ", _named(l, _exposed_data),
@@ -141,8 +139,8 @@ public_media_customer_data := {
 _exposed_data := array.concat(_customer_data, _payment_data)
 
 _public_exposed(l) if {
-	_public(l)
-	_carries_any(l, _exposed_data)
+	_public(l.medium)
+	lib.any_of(l.carries, _exposed_data)
 }
 
 _public_protected(l) if {
@@ -174,8 +172,9 @@ _medium_text(l) := "an undeclared medium" if l.medium == null
 customer_data_at_rest := {
 	"subjects": _customer_records,
 	"violations": [lib.violation("devices", i, msg, "storage encrypted", sprintf("storage %s", [d.storage])) |
+		devices := input.devices
 		some i in _customer_records
-		d := input.devices[i]
+		d := devices[i]
 		not _storage_encrypted(d)
 		msg := concat("", [
 			sprintf("%s (%s) keeps ", [d.id, d.kind]), _stored(d, _customer_data),
@@ -206,8 +205,9 @@ customer_data_at_rest := {
 payment_data_encrypted_in_transit := {
 	"subjects": _payment_links,
 	"violations": [lib.violation("links", i, msg, "encryption other than none", sprintf("encryption %s", [l.encryption])) |
+		links := input.links
 		some i in _payment_links
-		l := input.links[i]
+		l := links[i]
 		not _encrypted(l)
 		msg := concat("", [
 			l.id, " carries ", _named(l, _payment_data),
@@ -236,8 +236,9 @@ payment_data_encrypted_in_transit := {
 payment_data_at_rest := {
 	"subjects": _payment_records,
 	"violations": [lib.violation("devices", i, msg, "storage encrypted", sprintf("storage %s", [d.storage])) |
+		devices := input.devices
 		some i in _payment_records
-		d := input.devices[i]
+		d := devices[i]
 		not _storage_encrypted(d)
 		msg := concat("", [
 			sprintf("%s (%s) keeps ", [d.id, d.kind]), _stored(d, _payment_data),
@@ -267,8 +268,9 @@ payment_data_at_rest := {
 payment_data_integrity := {
 	"subjects": _payment_links,
 	"violations": [lib.violation("links", i, msg, "integrity mac or signature", sprintf("integrity %s", [l.integrity])) |
+		links := input.links
 		some i in _payment_links
-		l := input.links[i]
+		l := links[i]
 		not _strong_integrity(l)
 		msg := concat("", [
 			l.id, " carries ", _named(l, _payment_data),

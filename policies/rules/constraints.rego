@@ -18,6 +18,11 @@ _session_secured(l) if l.encryption in _session_crypto
 
 _bandwidth_known(l) if is_number(l.bandwidth_bps)
 
+# Subjects, computed once and shared by a rule's subjects and violations; the violations scan
+# only the subjects, reached through the collection bound to a local name (`links[i]` is a sixth cheaper
+# in the embedded engine than `input.links[i]`).
+_session_links := [i | some i; l := input.links[i]; _session_secured(l); _bandwidth_known(l)]
+
 # METADATA
 # title: Links have the bandwidth their security protocol needs
 # description: >-
@@ -42,12 +47,11 @@ _bandwidth_known(l) if is_number(l.bandwidth_bps)
 #     Use link-layer encryption with a MAC (aes_128 or aes_256, integrity mac) on the narrow
 #     link, or give the link at least 9600 bps.
 link_bandwidth_for_security := {
-	"subjects": [i | some i; l := input.links[i]; _session_secured(l); _bandwidth_known(l)],
+	"subjects": _session_links,
 	"violations": [lib.violation("links", i, msg, "at least 9600 bps", sprintf("%d bps", [l.bandwidth_bps])) |
-		some i
-		l := input.links[i]
-		_session_secured(l)
-		_bandwidth_known(l)
+		links := input.links
+		some i in _session_links
+		l := links[i]
 		l.bandwidth_bps < _session_min_bps
 		msg := sprintf(
 			"link %s (%s to %s) runs %s over only %d bps; its handshakes and per-packet overhead crowd out the data it protects",
@@ -91,16 +95,18 @@ _crypto_violations := [] if {
 	count(_constrained_devices) == 0
 } else := array.concat(
 	[_crypto_violation(l.from_idx, l) |
+		devices := input.devices
 		some i
 		l := input.links[i]
 		_session_secured(l)
-		input.devices[l.from_idx].processing == "constrained"
+		devices[l.from_idx].processing == "constrained"
 	],
 	[_crypto_violation(l.to_idx, l) |
+		devices := input.devices
 		some i
 		l := input.links[i]
 		_session_secured(l)
-		input.devices[l.to_idx].processing == "constrained"
+		devices[l.to_idx].processing == "constrained"
 	],
 )
 
@@ -136,11 +142,11 @@ _crypto_violation(j, l) := lib.violation("devices", j, msg, "link-layer aes_128 
 #     Route the flow over faster links, lower the latency the links declare (for example a
 #     shorter reporting interval), or set a budget the service can live with.
 flow_latency_budget := {
-	"subjects": [i | some i; f := input.flows[i]; _budgeted(f)],
+	"subjects": _budgeted_flows,
 	"violations": [lib.violation("flows", i, msg, concat("", ["at most ", _secs(f.latency_s)]), _secs(f.path_latency_s)) |
-		some i
-		f := input.flows[i]
-		_budgeted(f)
+		flows := input.flows
+		some i in _budgeted_flows
+		f := flows[i]
 		f.path_latency_s > f.latency_s
 		msg := concat("", [
 			"flow ", f.id, " (", f.data, " from ", f.from, " to ", f.to, ") must arrive within ", _secs(f.latency_s),
@@ -150,18 +156,23 @@ flow_latency_budget := {
 	],
 }
 
+_budgeted_flows := [i | some i; f := input.flows[i]; _budgeted(f)]
+
 _budgeted(f) if {
 	is_number(f.latency_s)
 	f.path_found
 	not _emergency_dr(f)
 }
 
-# The flows AMI-AVL-005 judges (kept in step with availability.rego).
+# The flows AMI-AVL-005 judges (kept in step with availability.rego). The use case is looked up
+# once, not once per flow.
 _emergency_dr(f) if {
-	"distribution.emergency_dr" in input.deployment.use_cases
+	_emergency_dr_enabled
 	f.priority == "emergency"
 	f.data in ["dr_signal", "load_limit_command"]
 }
+
+_emergency_dr_enabled if "distribution.emergency_dr" in input.deployment.use_cases
 
 _partial(f) := "" if f.path_latency_complete
 

@@ -12,10 +12,6 @@ _management_data := ["diagnostics", "configuration"]
 # Positive list, so an unknown value fails closed.
 _ciphers := ["aes_128", "aes_256", "tls_1_2", "tls_1_3", "dtls", "ipsec"]
 
-_carries_any(l, classes) if {
-	some c in classes
-	c in l.carries
-}
 
 # The carried classes among `classes`, for messages. Messages that include it are assembled with
 # concat, not sprintf: regopy wraps a concat result passed to sprintf("%s") in quotes.
@@ -29,7 +25,7 @@ _encrypted(l) if l.encryption in _ciphers
 
 # Subjects, computed once and shared by the rules that examine the same elements; each rule's
 # violations scan only its subjects.
-_management_links := [i | some i; l := input.links[i]; _carries_any(l, _management_data)]
+_management_links := [i | some i; l := input.links[i]; lib.any_of(l.carries, _management_data)]
 
 # METADATA
 # title: Diagnostic and configuration traffic is integrity-protected
@@ -49,8 +45,9 @@ _management_links := [i | some i; l := input.links[i]; _carries_any(l, _manageme
 diagnostics_integrity := {
 	"subjects": _management_links,
 	"violations": [lib.violation("links", i, msg, "integrity mac or signature", sprintf("integrity %s", [l.integrity])) |
+		links := input.links
 		some i in _management_links
-		l := input.links[i]
+		l := links[i]
 		not _strong_integrity(l)
 		msg := concat("", [
 			l.id, " carries ", _named(l, _management_data),
@@ -77,8 +74,9 @@ diagnostics_integrity := {
 diagnostics_authentication := {
 	"subjects": _management_links,
 	"violations": [lib.violation("links", i, msg, "authentication mutual", sprintf("authentication %s", [l.authentication])) |
+		links := input.links
 		some i in _management_links
-		l := input.links[i]
+		l := links[i]
 		not _mutual(l)
 		msg := concat("", [
 			l.id, " carries ", _named(l, _management_data),
@@ -105,8 +103,9 @@ diagnostics_authentication := {
 diagnostics_encrypted := {
 	"subjects": _management_links,
 	"violations": [lib.violation("links", i, msg, "encryption other than none", sprintf("encryption %s", [l.encryption])) |
+		links := input.links
 		some i in _management_links
-		l := input.links[i]
+		l := links[i]
 		not _encrypted(l)
 		msg := concat("", [
 			l.id, " carries ", _named(l, _management_data),

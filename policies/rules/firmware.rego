@@ -28,13 +28,11 @@ _takes_firmware(d) if {
 
 _signed_firmware(d) if d.firmware == "signed"
 
-_strong_integrity(l) if l.integrity in ["mac", "signature"]
-
-_mutual(l) if l.authentication == "mutual"
-
+# A MAC or a signature, and mutual authentication. Written out rather than as two helpers: it
+# runs once per link, and each nested call costs the embedded engine more than its test.
 _link_protected(l) if {
-	_strong_integrity(l)
-	_mutual(l)
+	l.integrity in ["mac", "signature"]
+	l.authentication == "mutual"
 }
 
 # The utility, or the owner of the device the image is for (a peer utility for its own meters).
@@ -52,7 +50,8 @@ _signer_text(f) := sprintf("signed by %s", [f.signed_by]) if f.signed_by != null
 _signer_text(f) := "without a signature" if f.signed_by == null
 
 # Subjects, computed once and shared by the rules that examine the same elements; each rule's
-# violations scan only its subjects.
+# violations scan only its subjects, reached through the collection bound to a local name
+# (`devices[i]` is a sixth cheaper in the embedded engine than `input.devices[i]`).
 _firmware_devices := [i | some i; d := input.devices[i]; _takes_firmware(d)]
 
 _firmware_links := [i | some i; l := input.links[i]; "firmware_image" in l.carries]
@@ -80,8 +79,9 @@ _firmware_flows := [i | some i; f := input.flows[i]; f.data == "firmware_image"]
 firmware_signed := {
 	"subjects": _firmware_devices,
 	"violations": [lib.violation("devices", i, msg, "firmware signed", sprintf("firmware %s", [d.firmware])) |
+		devices := input.devices
 		some i in _firmware_devices
-		d := input.devices[i]
+		d := devices[i]
 		not _signed_firmware(d)
 		msg := sprintf(
 			"%s (%s) takes firmware updates but runs %s firmware; a tampered or counterfeit image would be installed",
@@ -108,8 +108,9 @@ firmware_signed := {
 firmware_link_protected := {
 	"subjects": _firmware_links,
 	"violations": [lib.violation("links", i, msg, "integrity mac or signature, authentication mutual", sprintf("integrity %s, authentication %s", [l.integrity, l.authentication])) |
+		links := input.links
 		some i in _firmware_links
-		l := input.links[i]
+		l := links[i]
 		not _link_protected(l)
 		msg := sprintf(
 			"%s carries firmware_image between %s and %s with integrity %s and authentication %s; an altered image or one pushed by an impostor could reach the devices",
@@ -137,8 +138,9 @@ firmware_link_protected := {
 registration_protected := {
 	"subjects": _registration_links,
 	"violations": [lib.violation("links", i, msg, "integrity mac or signature, authentication mutual", sprintf("integrity %s, authentication %s", [l.integrity, l.authentication])) |
+		links := input.links
 		some i in _registration_links
-		l := input.links[i]
+		l := links[i]
 		not _link_protected(l)
 		msg := sprintf(
 			"%s carries device_registration between %s and %s with integrity %s and authentication %s; a rogue device could register or a registration be altered",
@@ -166,8 +168,9 @@ registration_protected := {
 firmware_flow_signed := {
 	"subjects": _firmware_flows,
 	"violations": [lib.violation("flows", i, msg, "signed by the utility or the destination device's owner", _signer_text(f)) |
+		flows := input.flows
 		some i in _firmware_flows
-		f := input.flows[i]
+		f := flows[i]
 		not _authorised_signer(f)
 		msg := sprintf(
 			"%s sends firmware_image from %s to %s %s; neither the utility nor %s's owner vouches for the image",

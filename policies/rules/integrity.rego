@@ -21,10 +21,6 @@ _control_signals := [
 
 _meter_data := ["meter_reads", "usage_data", "power_quality_data"]
 
-_carries_any(l, classes) if {
-	some c in classes
-	c in l.carries
-}
 
 # The carried classes among `classes`, for messages. Messages that include it are assembled with
 # concat, not sprintf: regopy wraps a concat result passed to sprintf("%s") in quotes.
@@ -46,16 +42,17 @@ _utility_text := sprintf("the utility %s", [input.deployment.utility]) if input.
 _utility_text := "the utility (none declared)" if input.deployment.utility == null
 
 # Subjects, computed once and shared by the rules that examine the same elements; each rule's
-# violations scan only its subjects.
-_supply_links := [i | some i; l := input.links[i]; _carries_any(l, _supply_commands)]
+# violations scan only its subjects, reached through the collection bound to a local name
+# (`links[i]` is a sixth cheaper in the embedded engine than `input.links[i]`).
+_supply_links := [i | some i; l := input.links[i]; lib.any_of(l.carries, _supply_commands)]
 
-_notification_links := [i | some i; l := input.links[i]; _carries_any(l, _notifications)]
+_notification_links := [i | some i; l := input.links[i]; lib.any_of(l.carries, _notifications)]
 
 _der_links := [i | some i; l := input.links[i]; "der_control" in l.carries]
 
 _control_flows := [i | some i; f := input.flows[i]; f.data in _control_signals]
 
-_meter_data_links := [i | some i; l := input.links[i]; _carries_any(l, _meter_data)]
+_meter_data_links := [i | some i; l := input.links[i]; lib.any_of(l.carries, _meter_data)]
 
 # METADATA
 # title: Connect, disconnect and load-limit commands are integrity-protected
@@ -78,8 +75,9 @@ _meter_data_links := [i | some i; l := input.links[i]; _carries_any(l, _meter_da
 supply_command_integrity := {
 	"subjects": _supply_links,
 	"violations": [lib.violation("links", i, msg, "integrity mac or signature", sprintf("integrity %s", [l.integrity])) |
+		links := input.links
 		some i in _supply_links
-		l := input.links[i]
+		l := links[i]
 		not _strong_integrity(l)
 		msg := concat("", [
 			l.id, " carries ", _named(l, _supply_commands),
@@ -107,8 +105,9 @@ supply_command_integrity := {
 supply_command_authentication := {
 	"subjects": _supply_links,
 	"violations": [lib.violation("links", i, msg, "authentication mutual", sprintf("authentication %s", [l.authentication])) |
+		links := input.links
 		some i in _supply_links
-		l := input.links[i]
+		l := links[i]
 		not _mutual(l)
 		msg := concat("", [
 			l.id, " carries ", _named(l, _supply_commands),
@@ -136,8 +135,9 @@ supply_command_authentication := {
 notification_integrity := {
 	"subjects": _notification_links,
 	"violations": [lib.violation("links", i, msg, "integrity mac or signature", sprintf("integrity %s", [l.integrity])) |
+		links := input.links
 		some i in _notification_links
-		l := input.links[i]
+		l := links[i]
 		not _strong_integrity(l)
 		msg := concat("", [
 			l.id, " carries ", _named(l, _notifications),
@@ -167,8 +167,9 @@ notification_integrity := {
 notification_authentication := {
 	"subjects": _notification_links,
 	"violations": [lib.violation("links", i, msg, "authentication mutual", sprintf("authentication %s", [l.authentication])) |
+		links := input.links
 		some i in _notification_links
-		l := input.links[i]
+		l := links[i]
 		not _mutual(l)
 		msg := concat("", [
 			l.id, " carries ", _named(l, _notifications),
@@ -197,8 +198,9 @@ notification_authentication := {
 der_control_protection := {
 	"subjects": _der_links,
 	"violations": [lib.violation("links", i, msg, "integrity mac or signature, authentication mutual", sprintf("integrity %s, authentication %s", [l.integrity, l.authentication])) |
+		links := input.links
 		some i in _der_links
-		l := input.links[i]
+		l := links[i]
 		not _der_protected(l)
 		msg := sprintf(
 			"%s carries der_control between %s and %s with integrity %s and authentication %s; a forged dispatch could drive customer generation against the grid",
@@ -233,8 +235,9 @@ _der_protected(l) if {
 control_flow_signed_by_utility := {
 	"subjects": _control_flows,
 	"violations": [lib.violation("flows", i, msg, sprintf("signed by %s", [_utility_text]), _signer_text(f)) |
+		flows := input.flows
 		some i in _control_flows
-		f := input.flows[i]
+		f := flows[i]
 		not _signed_by_utility(f)
 		msg := sprintf(
 			"%s sends %s from %s to %s %s; it must be signed by %s, or the receiver cannot tell a genuine %s from a forged one",
@@ -261,8 +264,9 @@ control_flow_signed_by_utility := {
 meter_data_integrity := {
 	"subjects": _meter_data_links,
 	"violations": [lib.violation("links", i, msg, "integrity mac or signature", sprintf("integrity %s", [l.integrity])) |
+		links := input.links
 		some i in _meter_data_links
-		l := input.links[i]
+		l := links[i]
 		not _strong_integrity(l)
 		msg := concat("", [
 			l.id, " carries ", _named(l, _meter_data),

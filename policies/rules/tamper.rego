@@ -14,9 +14,11 @@ _sends_tamper_alerts(d) if "tamper_alert" in d.handles
 
 _reaches_head_end(d) if d.reaches_head_end == true
 
+# Written out rather than through the two helpers above: it runs once per meter, and each
+# nested call costs the embedded engine more than the test itself.
 _tamper_route_ok(d) if {
-	_sends_tamper_alerts(d)
-	_reaches_head_end(d)
+	"tamper_alert" in d.handles
+	d.reaches_head_end == true
 }
 
 # Why a meter's tamper alerts cannot reach the utility, for messages.
@@ -27,18 +29,15 @@ _route_problem(d) := "it is not connected to any head end" if {
 	not _reaches_head_end(d)
 }
 
-_strong_integrity(l) if l.integrity in ["mac", "signature"]
-
-_mutual(l) if l.authentication == "mutual"
-
 _alert_link_protected(l) if {
-	_strong_integrity(l)
-	_mutual(l)
+	l.integrity in ["mac", "signature"]
+	l.authentication == "mutual"
 }
 
 # Subjects, computed once and shared by the rules that examine the same elements; each rule's
-# violations scan only its subjects. The meter fleets count only when the deployment uses tamper
-# detection.
+# violations scan only its subjects, reached through the collection bound to a local name
+# (`devices[i]` is a sixth cheaper in the embedded engine than `input.devices[i]`). The meter fleets
+# count only when the deployment uses tamper detection.
 _meters := [i | _enabled("billing.tamper_detection"); some i; d := input.devices[i]; d.kind == "meter"]
 
 _alert_links := [i | some i; l := input.links[i]; "tamper_alert" in l.carries]
@@ -60,8 +59,9 @@ _alert_links := [i | some i; l := input.links[i]; "tamper_alert" in l.carries]
 meter_tamper_detection := {
 	"subjects": _meters,
 	"violations": [lib.violation("devices", i, msg, "tamper_detection on", "tamper_detection off") |
+		devices := input.devices
 		some i in _meters
-		d := input.devices[i]
+		d := devices[i]
 		not _detects_tamper(d)
 		msg := sprintf(
 			"%s (%d meter(s)) has tamper detection off; energy theft or tampering at these meters would not be indicated",
@@ -91,8 +91,9 @@ meter_tamper_detection := {
 tamper_alert_reaches_head_end := {
 	"subjects": _meters,
 	"violations": [lib.violation("devices", i, msg, "a link carrying tamper_alert toward a head end", _route_problem(d)) |
+		devices := input.devices
 		some i in _meters
-		d := input.devices[i]
+		d := devices[i]
 		not _tamper_route_ok(d)
 		msg := sprintf("%s cannot report tampering to the utility: %s", [d.id, _route_problem(d)])
 	],
@@ -117,8 +118,9 @@ tamper_alert_reaches_head_end := {
 tamper_alert_protected := {
 	"subjects": _alert_links,
 	"violations": [lib.violation("links", i, msg, "integrity mac or signature, authentication mutual", sprintf("integrity %s, authentication %s", [l.integrity, l.authentication])) |
+		links := input.links
 		some i in _alert_links
-		l := input.links[i]
+		l := links[i]
 		not _alert_link_protected(l)
 		msg := sprintf(
 			"%s carries tamper_alert between %s and %s with integrity %s and authentication %s; alerts could be forged, altered or sent by an impostor",

@@ -170,9 +170,10 @@ delegation_accountability := {
 premise_control_authenticated := {
 	"subjects": _premise_control_links,
 	"violations": [lib.violation("links", i, msg, "authentication mutual", l.authentication) |
+		links := input.links
 		some j
 		i := _premise_control_links[j]
-		l := input.links[i]
+		l := links[i]
 		l.authentication != "mutual"
 		msg := concat("", [
 			"link ", l.id, " (", l.from, " to ", l.to, ") carries ", _control_carried(l),
@@ -202,9 +203,10 @@ premise_control_authenticated := {
 premise_control_path_secured := {
 	"subjects": _premise_control_links,
 	"violations": [lib.violation("links", i, msg, "encryption set; integrity mac or signature", actual) |
+		links := input.links
 		some j
 		i := _premise_control_links[j]
-		l := input.links[i]
+		l := links[i]
 		gaps := array.concat(
 			[x | l.encryption == "none"; x := "is not encrypted"],
 			[x | not _tamper_evident(l); x := concat("", ["has integrity ", l.integrity, ", which does not detect tampering"])],
@@ -242,9 +244,10 @@ premise_control_path_secured := {
 third_party_device_data := {
 	"subjects": _third_party_data_links,
 	"violations": [lib.violation("links", i, msg, "every customer data class granted by a customer to the third party", concat(", ", missing)) |
+		links := input.links
 		some j
 		i := _third_party_data_links[j]
-		l := input.links[i]
+		l := links[i]
 		missing := [concat("", [c, " to ", input.parties[p].id]) |
 			some p in _third_party_owners(l)
 			some c in l.carries

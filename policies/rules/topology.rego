@@ -31,9 +31,10 @@ import data.amisec.lib
 premise_edge_reach := {
 	"subjects": _premise_leaving_links,
 	"violations": [lib.violation("links", i, _bypass_message(l, "premise edge"), "the other end in a communication domain", _ends_actual(l)) |
+		links := input.links
 		some j
 		i := _premise_leaving_links[j]
-		l := input.links[i]
+		l := links[i]
 		not _touches(l, "communication")
 	],
 }
@@ -63,9 +64,10 @@ premise_edge_reach := {
 utility_edge_reach := {
 	"subjects": _utility_edge_leaving_links,
 	"violations": [lib.violation("links", i, _bypass_message(l, "utility edge"), "the other end in a communication domain", _ends_actual(l)) |
+		links := input.links
 		some j
 		i := _utility_edge_leaving_links[j]
-		l := input.links[i]
+		l := links[i]
 		not _touches(l, "communication")
 	],
 }
@@ -93,9 +95,10 @@ utility_edge_reach := {
 edge_gateway := {
 	"subjects": _edge_to_edge_links,
 	"violations": [lib.violation("links", i, msg, "an endpoint with role ami_gateway", _roles_actual(l)) |
+		links := input.links
 		some j
 		i := _edge_to_edge_links[j]
-		l := input.links[i]
+		l := links[i]
 		not _has_gateway_end(l)
 		msg := concat("", [
 			"link ", l.id, " connects ", _end(l.from, l.from_domain_kind, l.from_domain_idx), " and ",
@@ -108,51 +111,40 @@ edge_gateway := {
 # ---------------------------------------------------------------------------------------
 # Link classification. Each cross-domain link touching an edge domain falls in exactly one rule.
 
-_touches(l, kind) if kind in [l.from_domain_kind, l.to_domain_kind]
+# Whether either end of the link lies in a domain of this kind. One definition with `else`: the
+# chain stops at the first end that matches, and no array of the two ends is built per link.
+_touches(l, kind) if {
+	l.from_domain_kind == kind
+} else := true if {
+	l.to_domain_kind == kind
+}
 
 # Each class of link, listed once per evaluation and shared by a rule's subjects and violations.
 # The subject scans test inline: a function call per link costs more than the tests themselves.
+# The ends are tested first: most links touch neither edge, and `same_domain` lies further into
+# each link's fields.
 _premise_leaving_links := [i |
 	some i
 	l := input.links[i]
+	_touches(l, "premise_edge")
+	not _touches(l, "utility_edge")
 	not l.same_domain
-	"premise_edge" in [l.from_domain_kind, l.to_domain_kind]
-	not "utility_edge" in [l.from_domain_kind, l.to_domain_kind]
 ]
 
 _utility_edge_leaving_links := [i |
 	some i
 	l := input.links[i]
+	_touches(l, "utility_edge")
+	not _touches(l, "premise_edge")
 	not l.same_domain
-	"utility_edge" in [l.from_domain_kind, l.to_domain_kind]
-	not "premise_edge" in [l.from_domain_kind, l.to_domain_kind]
 ]
 
 _edge_to_edge_links := [i |
 	some i
 	l := input.links[i]
-	"premise_edge" in [l.from_domain_kind, l.to_domain_kind]
-	"utility_edge" in [l.from_domain_kind, l.to_domain_kind]
+	_touches(l, "premise_edge")
+	_touches(l, "utility_edge")
 ]
-
-_cross_domain(l) if not l.same_domain
-
-_premise_leaving(l) if {
-	_cross_domain(l)
-	_touches(l, "premise_edge")
-	not _touches(l, "utility_edge")
-}
-
-_utility_edge_leaving(l) if {
-	_cross_domain(l)
-	_touches(l, "utility_edge")
-	not _touches(l, "premise_edge")
-}
-
-_edge_to_edge(l) if {
-	_touches(l, "premise_edge")
-	_touches(l, "utility_edge")
-}
 
 _has_gateway_end(l) if "ami_gateway" in [l.from_role, l.to_role]
 
