@@ -3,13 +3,16 @@
     python -m benchmarks.run                      # sizes 1000 10000, 5 runs each
     python -m benchmarks.run --sizes 1000 10000 100000 --runs 5
     python -m benchmarks.run --jobs 1             # parse and evaluate in one process
+    python -m benchmarks.run --memory 4000        # evaluate as if 4000 MB were available
     python -m benchmarks.run --startup            # cold `amisec check deployments/riverside.ami`
 
 Stages: read the file; parse it into the model (in pieces, on `--jobs` processes); resolve
 references; emit the input document; validate it against the schema; hand it over to the embedded
-engine; evaluate (on `--jobs` processes); join results; render table and JSON. Each run is a fresh
-process, so peak memory (max RSS of the process plus its largest child) and caches are per run;
-the table shows the median of the runs per stage. Figures come from runs, never from assertions in the test suite.
+engine; evaluate (on `--jobs` processes, fewer, or in groups of packages handed over one after
+another when the memory available would not hold the inputs: the `plan` column says processes ×
+most groups in one); join results; render table and JSON. Each run is a fresh process, so peak
+memory (max RSS of the process plus its largest child) and caches are per run; the table shows
+the median of the runs per stage. Figures come from runs, never from assertions in the test suite.
 """
 from __future__ import annotations
 
@@ -27,7 +30,7 @@ STAGES = ("read", "parse", "resolve", "emit", "validate", "handover", "evaluate"
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def measure(path: str, jobs: int | None = None) -> dict[str, float]:
+def measure(path: str, jobs: int | None = None, memory_mb: int | None = None) -> dict[str, float]:
     """One run of every stage on one file (called in a fresh process by `main`)."""
     import importlib
     import io
@@ -66,10 +69,13 @@ def measure(path: str, jobs: int | None = None) -> dict[str, float]:
     doc = stage("emit", emit.emit, model, ids)
     stage("validate", schema.validate_input, doc)
     catalog = load_catalog()
-    engine = get_engine("embedded", modules=catalog.files, jobs=jobs)
+    engine = get_engine("embedded", modules=catalog.files, jobs=jobs,
+                        memory_bytes=memory_mb * 2**20 if memory_mb else None)
     engine.prepare()
     raw = engine.evaluate(doc)
     times.update(engine.timings)
+    times["processes"] = len(engine.plan)
+    times["groups"] = max(len(share) for share in engine.plan)
     report = stage("results", lambda: evaluate_deployment(
         catalog.rules, doc, raw, controls=controls_for(doc["deployment"]["standards"])))
 
@@ -88,8 +94,8 @@ def measure(path: str, jobs: int | None = None) -> dict[str, float]:
     return times
 
 
-def _one_run(path: str, jobs: int | None) -> dict[str, float]:
-    extra = ["--jobs", str(jobs)] if jobs else []
+def _one_run(path: str, jobs: int | None, memory_mb: int | None) -> dict[str, float]:
+    extra = (["--jobs", str(jobs)] if jobs else []) + (["--memory", str(memory_mb)] if memory_mb else [])
     out = subprocess.run([sys.executable, "-m", "benchmarks.run", "--measure", path, *extra],
                          cwd=ROOT, capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -98,9 +104,9 @@ def _one_run(path: str, jobs: int | None) -> dict[str, float]:
 def _table(rows: list[dict[str, float]]) -> str:
     from tabulate import tabulate
 
-    headers = ["elements", *STAGES, "total s", "peak MB"]
-    body = [[int(r["elements"]), *(f"{r[s]:.2f}" for s in STAGES), f"{sum(r[s] for s in STAGES):.2f}", f"{r['peak_mb']:.0f}"]
-            for r in rows]
+    headers = ["elements", *STAGES, "total s", "peak MB", "plan"]
+    body = [[int(r["elements"]), *(f"{r[s]:.2f}" for s in STAGES), f"{sum(r[s] for s in STAGES):.2f}", f"{r['peak_mb']:.0f}",
+             f"{r['processes']:.0f}×{r['groups']:.0f}"] for r in rows]
     return tabulate(body, headers=headers, tablefmt="github")
 
 
@@ -124,11 +130,12 @@ def main() -> None:
     ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--jobs", type=int, help="processes to parse and evaluate in (default: the CPUs available, at most 4)")
+    ap.add_argument("--memory", type=int, metavar="MB", help="memory available to evaluation (default: what the machine has left)")
     ap.add_argument("--startup", action="store_true")
     ap.add_argument("--measure", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.measure:
-        print(json.dumps(measure(args.measure, args.jobs)))
+        print(json.dumps(measure(args.measure, args.jobs, args.memory)))
         return
     if args.startup:
         startup(args.runs)
@@ -140,7 +147,7 @@ def main() -> None:
         for size in args.sizes:
             path = os.path.join(tmp, f"synthetic-{size}.ami")
             Path(path).write_text(generate(size), encoding="utf-8")
-            runs = [_one_run(path, args.jobs) for _ in range(args.runs)]
+            runs = [_one_run(path, args.jobs, args.memory) for _ in range(args.runs)]
             rows.append({k: statistics.median(r[k] for r in runs) for k in runs[0]})
             print(f"size {size}: done ({args.runs} runs)", file=sys.stderr)
     print(_table(rows))

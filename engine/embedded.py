@@ -14,6 +14,9 @@
 - A large input is shared out: the rule packages are split between this process and forked ones
   (`amisec.forked`), balanced by what each took last time (`shares`); each process is handed only
   the fields its packages name, through a faster hand-over than regopy's own (`regopy_input`).
+- rego-cpp holds about a kilobyte per input value (`memory`): when the inputs would not fit in
+  the memory available, fewer processes run, and as a last resort one process hands the packages
+  over in groups, one after another — slower, but a large plan on a small machine completes.
 """
 from __future__ import annotations
 
@@ -31,7 +34,7 @@ from amisec.forked import ChildFailed, Forked, can_fork, default_jobs
 from amisec.gc_pause import gc_paused
 from amisec.policies.metadata import read_blocks
 
-from . import PolicyModule, regopy_cache
+from . import PolicyModule, memory, regopy_cache
 from . import shares as shares_module
 from .errors import EngineError
 from .rego_errors import describe
@@ -85,6 +88,7 @@ class _Session:
         self.slimmer = Slimmer(field_ranking(self.sources.values()))
         self.cross_package = any(_reaches_other_rules(m) for m in modules)
         self.timings: dict[str, float] = {}
+        self.plan: list[list[tuple[str, ...]]] = []  # of the last run: per process, its groups
         entrypoints = [_entrypoint(p) for p in self.packages]
         self.key = regopy_cache.bundle_key("\n".join(entrypoints), self.modules)
         self.interpreter, self.bundle = self._prepared(entrypoints)
@@ -104,16 +108,19 @@ class _Session:
             regopy_cache.store(interpreter, bundle, key)
         return interpreter, bundle
 
-    def run(self, input_doc: Mapping[str, Any], jobs: int) -> dict[str, Any]:
+    def run(self, input_doc: Mapping[str, Any], jobs: int, available: int | None) -> dict[str, Any]:
         """The value of `data.amisec.rules`; with `jobs` > 1 a large input is shared out between
-        this process and forked ones, each handed only the fields its packages name."""
+        this process and forked ones, each handed only the fields its packages name, as many as
+        fit in `available` bytes (None: no limit)."""
         started = time.perf_counter()
         sizes = shares_module.field_values(input_doc)
-        shares = self._shares(input_doc, jobs, sizes)
-        children = [Forked(functools.partial(self._evaluate_share, share, input_doc), f"evaluating {', '.join(share)}")
-                    for share in shares[1:]]
+        plan = self._plan(input_doc, jobs, sizes, memory.budget(available))
+        self.plan = plan
+        children = [Forked(functools.partial(self._evaluate_share, share, input_doc),
+                           f"evaluating {', '.join(p for group in share for p in group)}")
+                    for share in plan[1:]]
         try:
-            results, seconds, handover = self._evaluate(shares[0], input_doc)
+            results, seconds, handover = self._evaluate(plan[0], input_doc)
             own_handover = handover
             for child in children:
                 other, other_seconds, other_handover = _outcome(child)
@@ -125,7 +132,7 @@ class _Session:
                 child.cancel()
         size = _size(input_doc)
         if size >= PARALLEL_FROM:  # per element, so a run of another size can use them
-            values = shares_module.share_values(shares[0], self.needs, sizes)
+            values = sum(shares_module.share_values(group, self.needs, sizes) for group in plan[0])
             shares_module.record(self.key, shares_module.Costs({p: t / size for p, t in seconds.items()},
                                                                own_handover / values if values else 0.0))
         self.timings = {"handover": handover, "evaluate": time.perf_counter() - started - handover}
@@ -134,23 +141,39 @@ class _Session:
             _place(value, package, results[package])
         return value
 
-    def _shares(self, input_doc: Mapping[str, Any], jobs: int, sizes: Mapping[str, float]) -> list[tuple[str, ...]]:
-        if min(jobs, len(self.packages)) < 2 or _size(input_doc) < PARALLEL_FROM or not can_fork():
-            return [self.packages]
+    def _plan(self, input_doc: Mapping[str, Any], jobs: int, sizes: Mapping[str, float],
+              budget: float | None) -> list[list[tuple[str, ...]]]:
+        """Per process, the groups of packages it hands over and evaluates (see `shares.planned`)."""
+        parallel = min(jobs, len(self.packages)) >= 2 and _size(input_doc) >= PARALLEL_FROM and can_fork()
+        if not parallel and (budget is None or sum(sizes.values()) * memory.BYTES_PER_VALUE <= budget):
+            return [[self.packages]]  # the common case, decided without pricing every package
         lines = {p: float(sum(shares_module.code_lines(m.source) for m in self.modules if p in rule_packages([m])))
                  for p in self.packages}
         known = shares_module.costs(self.key, lines)
         if known.per_value:  # measured: seconds per element, for this many
             known = shares_module.Costs({p: t * _size(input_doc) for p, t in known.seconds.items()}, known.per_value)
-        return shares_module.balanced(self.packages, known, jobs, self.needs, sizes)
+        return shares_module.planned(self.packages, known, jobs if parallel else 1, self.needs, sizes, budget,
+                                     memory.BYTES_PER_VALUE, memory.resident_bytes())
 
     @functools.cached_property
     def needs(self) -> dict[str, frozenset[str]]:
         """The input fields each rule package's process is handed (see `_slimmer`)."""
         return {p: frozenset(self._slimmer((p,)).ranking) for p in self.packages}
 
-    def _evaluate(self, packages: tuple[str, ...], input_doc: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, float], float]:
-        """Each package's result, each package's seconds, and the seconds the hand-over took."""
+    def _evaluate(self, groups: Sequence[tuple[str, ...]], input_doc: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, float], float]:
+        """Each package's result, each package's seconds, and the seconds the hand-overs took;
+        each group of packages is handed its own input (rego-cpp reuses the memory of the last)."""
+        results: dict[str, Any] = {}
+        seconds: dict[str, float] = {}
+        handover = 0.0
+        for packages in groups:
+            handover += self._evaluate_group(packages, input_doc, results, seconds)
+        return results, seconds, handover
+
+    def _evaluate_group(self, packages: tuple[str, ...], input_doc: Mapping[str, Any],
+                        results: dict[str, Any], seconds: dict[str, float]) -> float:
+        """Hand over the fields these packages name, evaluate them into `results` and `seconds`;
+        the seconds the hand-over took."""
         started = time.perf_counter()
         with gc_paused():
             slim = self._slimmer(packages).document(input_doc)
@@ -159,8 +182,6 @@ class _Session:
             del slim
             self._hand_over(self.interpreter, handed)
         handover = time.perf_counter() - started
-        results: dict[str, Any] = {}
-        seconds: dict[str, float] = {}
         for package in packages:
             began = time.perf_counter()
             try:
@@ -170,12 +191,12 @@ class _Session:
                 result = self._rule_by_rule(package, handed, err)
             results[package] = restore(result) if protected else result
             seconds[package] = time.perf_counter() - began
-        return results, seconds, handover
+        return handover
 
-    def _evaluate_share(self, packages: tuple[str, ...], input_doc: Mapping[str, Any]) -> tuple[str, Any]:
+    def _evaluate_share(self, groups: Sequence[tuple[str, ...]], input_doc: Mapping[str, Any]) -> tuple[str, Any]:
         """`_evaluate` in a forked child: an EngineError comes back whole, as a value."""
         try:
-            return "ok", self._evaluate(packages, input_doc)
+            return "ok", self._evaluate(groups, input_doc)
         except EngineError as err:
             return "error", (err.message, err.problems)
 
@@ -252,18 +273,21 @@ def _place(value: dict[str, Any], package: str, result: Any) -> None:
 
 class EmbeddedEngine:
     """Evaluates the policies with regopy, in this process and, for a large input, in forked ones
-    (`jobs`, default `default_jobs()`); safe to call from several threads."""
+    (`jobs`, default `default_jobs()`), as many and handed as much at once as the memory available
+    allows (`memory_bytes`, default: what the machine has left); safe to call from several threads."""
 
     name = "embedded"
     version = f"regopy {regopy.__version__}"
 
-    def __init__(self, modules: Sequence[PolicyModule], jobs: int | None = None) -> None:
+    def __init__(self, modules: Sequence[PolicyModule], jobs: int | None = None, memory_bytes: int | None = None) -> None:
         if not modules:
             raise EngineError("no policy modules to evaluate")
         self._modules = tuple(modules)
         self.jobs = jobs or default_jobs()
+        self.memory_bytes = memory_bytes  # available to evaluation; None: what the machine has left
         self._local = threading.local()
         self.timings: dict[str, float] = {}  # seconds of the last evaluation, by stage (benchmarks)
+        self.plan: list[list[tuple[str, ...]]] = []  # of the last evaluation: per process, its groups
 
     def _session(self) -> _Session:
         session = getattr(self._local, "session", None)
@@ -278,8 +302,10 @@ class EmbeddedEngine:
     def evaluate(self, input_doc: Mapping[str, Any]) -> dict:
         """The value of `data.amisec.rules` for this input, as plain Python values."""
         session = self._session()
-        value = session.run(input_doc, self.jobs)
+        available = self.memory_bytes if self.memory_bytes is not None else memory.available_bytes()
+        value = session.run(input_doc, self.jobs, available)
         self.timings = session.timings
+        self.plan = session.plan
         if not isinstance(value, dict):
             raise EngineError(f"data.amisec.rules is a {type(value).__name__}, not an object of rule families")
         return value

@@ -7,7 +7,8 @@ short one about every device is not), so each package's seconds, and the hand-ov
 value, are kept from the last time these policies evaluated a large input (in the cache beside the
 compiled bundle); before any such run, code lines stand in for seconds. Two shares are chosen by
 trying every split; more by giving each package, costliest first, to the lightest share. Balance
-only moves work between processes; it never changes a result.
+only moves work between processes; it never changes a result. When memory is short (`planned`),
+fewer processes run, and then one process hands its packages over in groups that each fit.
 """
 from __future__ import annotations
 
@@ -122,3 +123,35 @@ def balanced(packages: Sequence[str], known: Costs, count: int,
         loads[lightest] += known.seconds.get(package, 0.0)
     shares = [tuple(p for p in packages if owner[p] == n) for n in range(count)]
     return [share for share in shares if share]
+
+
+def planned(packages: Sequence[str], known: Costs, jobs: int, needs: Mapping[str, frozenset[str]],
+            sizes: Mapping[str, float], memory: float | None, per_value_bytes: float,
+            child_bytes: float) -> list[list[tuple[str, ...]]]:
+    """Per process, the groups of packages it evaluates, each group handed over on its own.
+
+    Without a memory limit: `balanced` shares for `jobs` processes, one group each. With one (in
+    bytes): the most processes, up to `jobs`, whose inputs fit together, each forked child also
+    counting the `child_bytes` of the document it copies as it reads it; when even one process's
+    whole input does not fit, that process hands the packages over in groups that each fit.
+    """
+    for count in range(jobs, 0, -1):
+        shares = balanced(packages, known, count, needs, sizes) if count > 1 else [tuple(packages)]
+        need = sum(share_values(s, needs, sizes) for s in shares) * per_value_bytes + (len(shares) - 1) * child_bytes
+        if memory is None or need <= memory:
+            return [[share] for share in shares]
+    return [grouped(packages, needs, sizes, memory / per_value_bytes)]
+
+
+def grouped(packages: Sequence[str], needs: Mapping[str, frozenset[str]], sizes: Mapping[str, float],
+            most_values: float) -> list[tuple[str, ...]]:
+    """The packages in as few groups as first fit finds, each group's input at most `most_values`
+    values (a package larger than that alone is a group of its own); order kept within groups."""
+    groups: list[list[str]] = []
+    for package in packages:
+        home = next((g for g in groups if share_values((*g, package), needs, sizes) <= most_values), None)
+        if home is None:
+            groups.append([package])
+        else:
+            home.append(package)
+    return [tuple(g) for g in groups]
