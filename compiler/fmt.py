@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import functools
 import re
-from importlib import resources
 
 from lark import Lark, Token, Tree
 
+from .parser import cached_lark
 from .parser import parse as checked_parse
 
 INDENT = "  "
@@ -16,8 +16,7 @@ _COMMENT = re.compile(r'^((?:[^"#]|"(?:[^"\\\n]|\\.)*")*)(#.*)$')
 
 @functools.lru_cache(maxsize=1)
 def _token_parser() -> Lark:
-    grammar = resources.files("amisec.compiler").joinpath("grammar.lark").read_text(encoding="utf-8")
-    return Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=True, keep_all_tokens=True)
+    return cached_lark(propagate_positions=True, keep_all_tokens=True)
 
 
 def _comments(text: str) -> tuple[dict[int, str], set[int], set[int]]:

@@ -31,15 +31,20 @@ _WORDS = {
 _STATEMENT_WORDS = ("deployment", "party", "agreement", "domain", "device", "link", "flow", "delegation", "waiver")
 
 
-@functools.lru_cache(maxsize=1)
-def lark_parser() -> Lark:
-    """The LALR parser of the language, built once and kept in the cache directory (building it
-    costs ~0.2 s, loading it ~10 ms: the difference a pre-commit hook feels)."""
+def cached_lark(**options: bool) -> Lark:
+    """An LALR parser of the language with these options, built once and kept in the cache
+    directory (building it costs ~0.2 s, loading it ~10 ms: the difference a pre-commit hook feels)."""
     grammar = resources.files("amisec.compiler").joinpath("grammar.lark").read_text(encoding="utf-8")
-    # no propagate_positions: it costs 40% of parsing; statement spans come from kept tokens
-    options = {"parser": "lalr", "propagate_positions": False, "maybe_placeholders": True}
+    options = {"parser": "lalr", "maybe_placeholders": True, **options}
     return memo("grammar", [f"lark {lark.__version__}", repr(sorted(options.items())), grammar],
                 lambda: Lark(grammar, **options), dump=lambda parser, fh: parser.save(fh), load=Lark.load)
+
+
+@functools.lru_cache(maxsize=1)
+def lark_parser() -> Lark:
+    """The parser the compiler uses."""
+    # no propagate_positions: it costs 40% of parsing; statement spans come from kept tokens
+    return cached_lark(propagate_positions=False)
 
 
 def parse(text: str, file: str) -> Tree:
