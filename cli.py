@@ -153,7 +153,8 @@ _policy_dirs = click.option(
               help="Report only findings not in this saved JSON report (rule id and element id); say how many it suppressed.")
 @click.option("--jobs", type=click.IntRange(min=1), metavar="N",
               help="Processes to share a large deployment's parsing and (embedded engine) evaluation between "
-                   "[default: the CPUs available, at most 4; 1 works in this process alone].")
+                   "[default: the CPUs available, at most 4; 1 works in this process alone]; fewer when "
+                   "the memory available would not hold the engine's inputs side by side.")
 @opa_options
 @_policy_dirs
 @limit_options
