@@ -420,8 +420,15 @@ _control_carried(l) := concat(", ", [c | some c in l.carries; _is_control(c)])
 _tamper_evident(l) if l.integrity in ["mac", "signature"]
 
 _customer_data_to_third_party(l) if {
+	_third_party_end(l) # two field tests first: most links have no third-party end
 	count(_third_party_owners(l)) > 0
 	count([c | some c in l.carries; _is_customer_data(c)]) > 0
+}
+
+_third_party_end(l) if {
+	l.from_owner_kind == "third_party"
+} else := true if {
+	l.to_owner_kind == "third_party"
 }
 
 # Parties (indexes) owning a third-party device at either end of the link.
