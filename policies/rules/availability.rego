@@ -89,12 +89,23 @@ no_single_point_of_failure := {
 		i := _networked_meters[k]
 		d := devices[i]
 		some j in d.head_end_cut
+		_single_unit[j]
 		j != i
 		s := devices[j]
-		s.count == 1 # inline: a call per meter and cut device costs more than the test
-		s.redundancy < 2
 	],
 }
+
+# Per device position, whether it is a single unit without redundancy: worked out once per
+# device rather than once per meter fleet and device on its paths.
+_single_unit := [single |
+	some s in input.devices
+	single := _unredundant_single(s)
+]
+
+_unredundant_single(s) if {
+	s.count == 1
+	s.redundancy < 2
+} else := false
 
 
 # METADATA
