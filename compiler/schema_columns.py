@@ -12,7 +12,10 @@ lists) a document is valid exactly when
 So the document is taken apart into columns — all values governed by the same rule — and
 cerberus is asked once per distinct key set and once per distinct value of each column. Values
 are told apart by type as well as by value (`1`, `1.0` and `True` are equal in Python, not to a
-schema). A schema using any other rule is validated the ordinary way.
+schema). Under a rule of type, min and nullable alone, a number passes or fails by its type and
+by whether it is below the minimum, so only the smallest number of each type is asked about (the
+positions and counts that are most of a large document's values). A schema using any other rule
+is validated the ordinary way.
 """
 from __future__ import annotations
 
@@ -22,6 +25,9 @@ from cerberus import Validator
 from cerberus.schema import UnvalidatedSchema
 
 _SUPPORTED = frozenset({"type", "required", "nullable", "allowed", "min", "regex", "schema"})
+# Rules under which a number's verdict depends on its type and on whether it is below `min` only.
+_ORDERED = frozenset({"type", "required", "nullable", "min"})
+_NUMBERS = (int, float, bool)
 
 
 def supported(schema: dict[str, Any]) -> bool:
@@ -68,7 +74,10 @@ class _Columns:
         """Values governed by one field rule."""
         inner = rule.get("schema")
         if inner is None:
-            self._leaf(rule, values, _distinct_key)
+            if set(rule) <= _ORDERED:
+                self._smallest_numbers(rule, values)
+            else:
+                self._leaf(rule, values, _distinct_key)
             return
         # whether a dict or list passes its own type rule depends on nothing but its type
         self._leaf(rule, values, type)
@@ -78,11 +87,26 @@ class _Columns:
             self.governed(inner, [x for v in values if type(v) is list for x in v])
 
     def _leaf(self, rule: dict[str, Any], values: list[Any], key: Callable[[Any], Hashable]) -> None:
-        own = {k: v for k, v in rule.items() if k not in ("schema", "required")}
-        text = repr(sorted(own.items()))
-        distinct = self.leaves.setdefault(text, (own, {}))[1]
+        distinct = self._distinct(rule)
         for value in values:
             distinct.setdefault(key(value), value)
+
+    def _smallest_numbers(self, rule: dict[str, Any], values: list[Any]) -> None:
+        """Of each type of number, the smallest (a NaN, which compares with nothing, on its own);
+        other values as `_leaf` keeps them."""
+        distinct = self._distinct(rule)
+        for value in values:
+            kind = type(value)
+            if kind in _NUMBERS and value == value:
+                kept = distinct.get(kind)
+                if kept is None or value < kept:
+                    distinct[kind] = value
+            else:
+                distinct.setdefault(_distinct_key(value), value)
+
+    def _distinct(self, rule: dict[str, Any]) -> dict[Hashable, Any]:
+        own = {k: v for k, v in rule.items() if k not in ("schema", "required")}
+        return self.leaves.setdefault(repr(sorted(own.items())), (own, {}))[1]
 
 
 def valid(schema: dict[str, Any], doc: Any) -> bool:
