@@ -21,6 +21,7 @@ _HEAD = re.compile(r"^([a-z_][a-z0-9_]*)\b", re.M)
 _SCAN = re.compile(r"input\.(?:devices|links|flows)\[\s*[a-z_][a-z0-9_]*\s*\]|in\s+input\.(?:devices|links|flows)\b")
 _CALL = re.compile(r"\b([a-z_][a-z0-9_]*)\(")
 _NOT_DEFINITIONS = frozenset({"package", "import", "default"})
+_COMMENT_LINE = re.compile(r"^[ \t]*#.*$", re.M)
 
 
 def field_ranking(sources: Iterable[str]) -> dict[str, int]:
@@ -31,7 +32,8 @@ def field_ranking(sources: Iterable[str]) -> dict[str, int]:
     up by scanning an element's keys, so the reads paid once per element should find theirs first."""
     mentions: Counter[str] = Counter()
     hot: Counter[str] = Counter()
-    for text in sources:
+    for source in sources:
+        text = _COMMENT_LINE.sub("", source)  # METADATA and notes name fields they do not read
         mentions.update(_fields(text))
         for body in _scanning_definitions(text):
             hot.update(set(_fields(body)))
