@@ -214,27 +214,27 @@ def _run(tables: FastTables, text: str) -> Tree:
                 push_value(token)
                 moves, reductions, lexer = tables[target]
                 break
-            length, callback, rule = reductions[type_]
-            children = value_stack[-length:] if length else []
-            if length:
-                del state_stack[-length:]
-                del value_stack[-length:]
-            target = tables[state_stack[-1]][0][rule]
-            push_state(target)
-            push_value(callback(children))
+            target = _reduce(tables, state_stack, value_stack, reductions[type_])
             moves, reductions, lexer = tables[target]
     while True:  # the end of the text: reduce up to the start rule
-        length, callback, rule = reductions["$END"]
-        children = value_stack[-length:] if length else []
-        if length:
-            del state_stack[-length:]
-            del value_stack[-length:]
-        target = tables[state_stack[-1]][0][rule]
-        push_state(target)
-        push_value(callback(children))
+        target = _reduce(tables, state_stack, value_stack, reductions["$END"])
         if target == tables.end:
             return value_stack[-1]
         moves, reductions, lexer = tables[target]
+
+
+def _reduce(tables: FastTables, state_stack: list[int], value_stack: list[Any], reduction: tuple) -> int:
+    """Replace the reduced rule's states and values on the stacks by its tree (`ParserState.reduce`);
+    the state it leads to."""
+    length, callback, rule = reduction
+    children = value_stack[-length:] if length else []
+    if length:
+        del state_stack[-length:]
+        del value_stack[-length:]
+    target = tables[state_stack[-1]][0][rule]
+    state_stack.append(target)
+    value_stack.append(callback(children))
+    return target
 
 
 def _terminal_words(names: set[str] | frozenset[str]) -> list[str]:
