@@ -223,7 +223,7 @@ def _run(tables: FastTables, text: str) -> Tree:
         moves, reductions, lexer = tables[target]
 
 
-def _reduce(tables: FastTables, state_stack: list[int], value_stack: list[Any], reduction: tuple) -> int:
+def _reduce(tables: FastTables, state_stack: list[int], value_stack: list[Any], reduction: _Reduction) -> int:
     """Replace the reduced rule's states and values on the stacks by its tree (`ParserState.reduce`);
     the state it leads to."""
     length, callback, rule = reduction
