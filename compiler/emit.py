@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import graph
+from .indexes import build_index
 from .model import Model, Ref
 from .validate import Located
 from .vocab import DATA_CLASSES
@@ -50,6 +51,7 @@ def emit(model: Model, ids: dict[str, Located]) -> dict[str, Any]:
         d["reaches_head_end"] = facts.reaches[i]
         d["head_end_hops"] = facts.hops[i]
         d["head_end_cut"] = facts.cut[i]
+    flows = _flows(model, r, links, adj)
     return {
         "schema_version": SCHEMA_VERSION,
         "deployment": {
@@ -67,9 +69,10 @@ def emit(model: Model, ids: dict[str, Located]) -> dict[str, Any]:
         "domains": _domains(model, r),
         "devices": devices,
         "links": links,
-        "flows": _flows(model, r, links, adj),
+        "flows": flows,
         "delegations": _delegations(model, r),
         "waivers": _waivers(model, ids),
+        "index": build_index(devices, links, flows),
     }
 
 

@@ -33,6 +33,11 @@ def _ints() -> dict[str, Any]:
     return {"type": "list", "required": True, "schema": {"type": "integer", "min": 0}}
 
 
+def _positions(words: tuple[str, ...]) -> dict[str, Any]:
+    """An index map: every word a key, each holding element positions."""
+    return {"type": "dict", "required": True, "schema": {word: _ints() for word in words}}
+
+
 SPAN = {
     "type": "dict",
     "required": True,
@@ -213,6 +218,17 @@ SCHEMA: dict[str, Any] = {
             "expires": _req("string"),
         }
     ),
+    "index": {
+        "type": "dict",
+        "required": True,
+        "schema": {
+            "devices_by_kind": _positions(vocab.DEVICE_KINDS),
+            "devices_by_domain_kind": _positions(vocab.DOMAIN_KINDS),
+            "devices_by_data": _positions(vocab.DATA_CLASSES),
+            "links_by_data": _positions(vocab.DATA_CLASSES),
+            "flows_by_data": _positions(vocab.DATA_CLASSES),
+        },
+    },
 }
 
 _validator: Validator | None = None

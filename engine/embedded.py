@@ -155,8 +155,10 @@ class _Session:
         parallel = min(jobs, len(self.packages)) >= 2 and _size(input_doc) >= PARALLEL_FROM and can_fork()
         if not parallel and (budget is None or sum(sizes.values()) * memory.BYTES_PER_VALUE <= budget):
             return [[self.packages]]  # the common case, decided without pricing every package
-        lines = {p: float(sum(shares_module.code_lines(m.source) for m in self.modules if p in rule_packages([m])))
-                 for p in self.packages}
+        lines = dict.fromkeys(self.packages, 0.0)
+        for module in self.modules:
+            for package in rule_packages([module]):
+                lines[package] += shares_module.code_lines(module.source)
         known = shares_module.costs(self.key, lines)
         if known.per_value:  # measured: seconds per element, for this many
             known = shares_module.Costs({p: t * _size(input_doc) for p, t in known.seconds.items()}, known.per_value)

@@ -88,5 +88,10 @@ class Slimmer:
         return value
 
     def document(self, doc: Mapping[str, Any]) -> dict[str, Any]:
-        """The document the engine needs: top-level collections kept whole, elements slimmed."""
-        return {key: self.element(value) for key, value in doc.items()}
+        """The document the engine needs: top-level collections kept whole, elements slimmed,
+        and of the `index`, the maps the policies name, whole (their keys are vocabulary words a
+        policy may look up from a value it holds)."""
+        out = {key: self.element(value) for key, value in doc.items() if key != "index"}
+        if isinstance(doc.get("index"), dict):
+            out["index"] = {name: positions for name, positions in doc["index"].items() if name in self.ranking}
+        return out

@@ -85,6 +85,9 @@ def _findings(doc: Mapping[str, Any], rule: RuleMeta, violations: list[Any], wai
 
 
 def _subject_ids(doc: Mapping[str, Any], rule: RuleMeta, subjects: list[Any]) -> list[str]:
+    """The subjects' ids, each once, in source order: a rule may list its positions in any order."""
+    if all(type(i) is int for i in subjects):
+        subjects = sorted(set(subjects))
     try:
         ids = [element_id(element(doc, rule.subject, i), rule.subject) for i in subjects]
     except ElementNotFound as err:

@@ -63,6 +63,11 @@ def test_pass_evidence_names_the_subjects() -> None:
     assert (result.status, result.evidence) == ("pass", "3 fine device(s): d0, d1, d2")
 
 
+def test_pass_evidence_lists_subjects_in_source_order_whatever_order_the_rule_gives() -> None:
+    result = only(evaluate_deployment([BASE], doc(devices=8), raw([7, 2, 0, 2, 5, 1, 6, 3], []), today=TODAY))
+    assert result.evidence == "7 fine device(s): d0, d1, d2, d3, d5 and 2 more"
+
+
 def test_pass_evidence_lists_the_first_ids_and_counts_the_rest() -> None:
     result = only(evaluate_deployment([BASE], doc(devices=8), raw(list(range(8)), []), today=TODAY))
     assert result.evidence == "8 fine device(s): d0, d1, d2, d3, d4 and 3 more"

@@ -58,3 +58,11 @@ def test_the_slimmed_document_keeps_named_fields_in_rank_order_and_drops_the_res
     assert "span" not in slim["links"][0]
     assert set(slim["links"][0]) == {"id", "to", "medium", "encryption"}
     assert slim["schema_version"] == 1
+
+
+def test_the_index_maps_the_policies_name_are_kept_whole_and_the_others_dropped() -> None:
+    policy = 'package p\n\nx := [i | some i in input.index.links_by_data.payment_data]\n'
+    index = {"links_by_data": {"payment_data": [2], "usage_data": [0, 1]}, "devices_by_kind": {"meter": [0]}}
+    slim = Slimmer(field_ranking([policy])).document({"links": [], "index": index})
+    # usage_data is never named, but a policy may look a map up by a word it holds in a variable
+    assert slim["index"] == {"links_by_data": {"payment_data": [2], "usage_data": [0, 1]}}

@@ -19,11 +19,13 @@ _control_rights := ["control", "configure"]
 # Subjects, computed once and shared by the rules that examine the same elements; violations
 # scan only the subjects, reached through the collection bound to a local name (`flows[i]` is a sixth
 # cheaper in the embedded engine than `input.flows[i]`).
-_record_system_devices := [i | some i; d := input.devices[i]; d.kind in _record_systems]
+_record_system_devices := lib.listed(input.index.devices_by_kind, _record_systems)
 
-_control_flows := [i | some i; f := input.flows[i]; f.data in _control_data]
+_control_flows := lib.listed(input.index.flows_by_data, _control_data)
 
-_tamper_alert_flows := [i | _enabled("billing.tamper_detection"); some i; f := input.flows[i]; f.data == "tamper_alert"]
+_tamper_alert_flows := input.index.flows_by_data.tamper_alert if _enabled("billing.tamper_detection")
+
+default _tamper_alert_flows := []
 
 # METADATA
 # title: Head ends, MDMS, network managers, billing, payment and DR systems keep logs

@@ -140,7 +140,9 @@ head_end_redundancy := {
 	],
 }
 
-_head_ends := [i | _enabled("system.recovery"); some i; d := input.devices[i]; d.kind == "head_end"]
+_head_ends := input.index.devices_by_kind.head_end if _enabled("system.recovery")
+
+default _head_ends := []
 
 _redundant(d) if {
 	d.redundancy >= 2
@@ -220,10 +222,9 @@ emergency_dr_latency := {
 # AMI-CON-003 leaves these flows to this rule: keep constraints.rego in step.
 _emergency_dr_flows := [i |
 	_enabled("distribution.emergency_dr")
-	some i
-	f := input.flows[i]
-	f.priority == "emergency"
-	f.data in ["dr_signal", "load_limit_command"]
+	flows := input.flows
+	some i in lib.listed(input.index.flows_by_data, ["dr_signal", "load_limit_command"])
+	flows[i].priority == "emergency"
 ]
 
 _edr_in_time(f) if {
@@ -276,12 +277,11 @@ disconnect_latency_budget := {
 	],
 }
 
-_switching_flows := [i |
+_switching_flows := lib.listed(input.index.flows_by_data, ["disconnect_command", "load_limit_command"]) if {
 	_enabled("billing.remote_disconnect")
-	some i
-	f := input.flows[i]
-	f.data in ["disconnect_command", "load_limit_command"]
-]
+}
+
+default _switching_flows := []
 
 # METADATA
 # title: Disconnect commands go to devices that can act on them
@@ -315,7 +315,7 @@ disconnect_reaches_switch := {
 	],
 }
 
-_disconnect_flows := [i | some i; f := input.flows[i]; f.data == "disconnect_command"]
+_disconnect_flows := input.index.flows_by_data.disconnect_command
 
 _no_switch_message(f, d) := concat("", [
 	f.id, " sends ", f.data, " to ", d.id, " (", d.kind,
@@ -357,7 +357,9 @@ dr_signal_priority := {
 	],
 }
 
-_dr_signal_flows := [i | _dr_enabled; some i; f := input.flows[i]; f.data == "dr_signal"]
+_dr_signal_flows := input.index.flows_by_data.dr_signal if _dr_enabled
+
+default _dr_signal_flows := []
 
 _dr_enabled if _enabled("customer.demand_response")
 
@@ -402,6 +404,6 @@ _secs(x) := sprintf("%d s", [round(x)]) if {
 # Lists built once per evaluation and shared by a rule's subjects and violations.
 _head_end_dependants := [i | some i; d := input.devices[i]; _needs_head_end(d)]
 
-_networked_meters := [i | _enabled("system.recovery"); some i; d := input.devices[i]; d.kind == "meter"; d.reaches_head_end]
+_networked_meters := [i | _enabled("system.recovery"); devices := input.devices; some i in input.index.devices_by_kind.meter; devices[i].reaches_head_end]
 
-_read_meters := [i | _enabled("billing.remote_read"); some i; d := input.devices[i]; d.kind == "meter"; d.link_count > 0]
+_read_meters := [i | _enabled("billing.remote_read"); devices := input.devices; some i in input.index.devices_by_kind.meter; devices[i].link_count > 0]

@@ -49,21 +49,19 @@ _public(medium) if {
 
 _storage_encrypted(d) if d.storage == "encrypted"
 
-_record_system(d) if d.kind in _record_systems
-
 # Subjects, computed once and shared by the rules that examine the same elements; each rule's
 # violations scan only its subjects, reached through the collection bound to a local name
 # (`links[i]` is a sixth cheaper in the embedded engine than `input.links[i]`).
-_customer_links := [i | some i; l := input.links[i]; lib.any_of(l.carries, _customer_data)]
+_customer_links := lib.listed_holding(input.index.links_by_data, _customer_data, input.links, "carries")
 
 _exposed_links := [i | some i; l := input.links[i]; _public_exposed(l)]
 
 # The record systems are found once for both kinds of record.
-_record_devices := [i | some i; d := input.devices[i]; _record_system(d)]
+_record_devices := lib.listed(input.index.devices_by_kind, _record_systems)
 
 _customer_records := [i | devices := input.devices; some i in _record_devices; d := devices[i]; lib.any_of(d.handles, _customer_data)]
 
-_payment_links := [i | some i; l := input.links[i]; lib.any_of(l.carries, _payment_data)]
+_payment_links := lib.listed_holding(input.index.links_by_data, _payment_data, input.links, "carries")
 
 _payment_records := [i | devices := input.devices; some i in _record_devices; d := devices[i]; lib.any_of(d.handles, _payment_data)]
 

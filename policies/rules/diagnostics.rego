@@ -25,7 +25,7 @@ _encrypted(l) if l.encryption in _ciphers
 
 # Subjects, computed once and shared by the rules that examine the same elements; each rule's
 # violations scan only its subjects.
-_management_links := [i | some i; l := input.links[i]; lib.any_of(l.carries, _management_data)]
+_management_links := lib.listed_holding(input.index.links_by_data, _management_data, input.links, "carries")
 
 # METADATA
 # title: Diagnostic and configuration traffic is integrity-protected

@@ -54,11 +54,11 @@ _signer_text(f) := "without a signature" if f.signed_by == null
 # (`devices[i]` is a sixth cheaper in the embedded engine than `input.devices[i]`).
 _firmware_devices := [i | some i; d := input.devices[i]; _takes_firmware(d)]
 
-_firmware_links := [i | some i; l := input.links[i]; "firmware_image" in l.carries]
+_firmware_links := input.index.links_by_data.firmware_image
 
-_registration_links := [i | some i; l := input.links[i]; "device_registration" in l.carries]
+_registration_links := input.index.links_by_data.device_registration
 
-_firmware_flows := [i | some i; f := input.flows[i]; f.data == "firmware_image"]
+_firmware_flows := input.index.flows_by_data.firmware_image
 
 # METADATA
 # title: Devices that take firmware updates accept only signed firmware

@@ -44,15 +44,15 @@ _utility_text := "the utility (none declared)" if input.deployment.utility == nu
 # Subjects, computed once and shared by the rules that examine the same elements; each rule's
 # violations scan only its subjects, reached through the collection bound to a local name
 # (`links[i]` is a sixth cheaper in the embedded engine than `input.links[i]`).
-_supply_links := [i | some i; l := input.links[i]; lib.any_of(l.carries, _supply_commands)]
+_supply_links := lib.listed_holding(input.index.links_by_data, _supply_commands, input.links, "carries")
 
-_notification_links := [i | some i; l := input.links[i]; lib.any_of(l.carries, _notifications)]
+_notification_links := lib.listed_holding(input.index.links_by_data, _notifications, input.links, "carries")
 
-_der_links := [i | some i; l := input.links[i]; "der_control" in l.carries]
+_der_links := input.index.links_by_data.der_control
 
-_control_flows := [i | some i; f := input.flows[i]; f.data in _control_signals]
+_control_flows := lib.listed(input.index.flows_by_data, _control_signals)
 
-_meter_data_links := [i | some i; l := input.links[i]; lib.any_of(l.carries, _meter_data)]
+_meter_data_links := lib.listed_holding(input.index.links_by_data, _meter_data, input.links, "carries")
 
 # METADATA
 # title: Connect, disconnect and load-limit commands are integrity-protected

@@ -400,19 +400,7 @@ enterprise_control := {
 # package then walks only its own domain's devices instead of scanning all of them twice,
 # reaching them through the collection bound to a local name (`devices[i]` is a sixth cheaper in
 # the embedded engine than `input.devices[i]`).
-_devices_by_domain_kind := {
-	"utility_edge": [i | some i; _domain_kinds[i] == "utility_edge"],
-	"premise_edge": [i | some i; _domain_kinds[i] == "premise_edge"],
-	"communication": [i | some i; _domain_kinds[i] == "communication"],
-	"managed_network": [i | some i; _domain_kinds[i] == "managed_network"],
-	"automated_network": [i | some i; _domain_kinds[i] == "automated_network"],
-	"utility_enterprise": [i | some i; _domain_kinds[i] == "utility_enterprise"],
-}
-
-# Each device's domain kind, read once: the six lists above then scan plain strings.
-_domain_kinds := [d.domain_kind | some d in input.devices]
-
-_devices_in(kind) := _devices_by_domain_kind[kind]
+_devices_in(kind) := input.index.devices_by_domain_kind[kind]
 
 _owner_violations(kind, allowed, expected) := [lib.violation("devices", i, msg, concat("", ["owned by ", expected]), _owner_actual(d)) |
 	devices := input.devices

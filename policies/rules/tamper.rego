@@ -38,9 +38,11 @@ _alert_link_protected(l) if {
 # violations scan only its subjects, reached through the collection bound to a local name
 # (`devices[i]` is a sixth cheaper in the embedded engine than `input.devices[i]`). The meter fleets
 # count only when the deployment uses tamper detection.
-_meters := [i | _enabled("billing.tamper_detection"); some i; d := input.devices[i]; d.kind == "meter"]
+_meters := input.index.devices_by_kind.meter if _enabled("billing.tamper_detection")
 
-_alert_links := [i | some i; l := input.links[i]; "tamper_alert" in l.carries]
+default _meters := []
+
+_alert_links := input.index.links_by_data.tamper_alert
 
 # METADATA
 # title: Meters detect tampering
