@@ -14,11 +14,13 @@ cerberus is asked once per distinct key set and once per distinct value of each 
 are told apart by type as well as by value (`1`, `1.0` and `True` are equal in Python, not to a
 schema). Under a rule of type, min and nullable alone, a number passes or fails by its type and
 by whether it is below the minimum, so only the smallest number of each type is asked about (the
-positions and counts that are most of a large document's values). A schema using any other rule
-is validated the ordinary way.
+positions and counts that are most of a large document's values); under a regex rule without
+`allowed`, every string the pattern matches passes alike, so one of them stands for all (every
+element's id). A schema using any other rule is validated the ordinary way.
 """
 from __future__ import annotations
 
+import re
 from typing import Any, Callable, Hashable
 
 from cerberus import Validator
@@ -55,6 +57,20 @@ def _distinct_key(value: Any) -> Hashable:
     return kind, value
 
 
+_MATCHING = object()
+
+
+def _matching_key(pattern: str) -> Callable[[Any], Hashable]:
+    """A `_distinct_key` under which every string the pattern matches, as cerberus matches it
+    (from the start, anchored at the end), is one value."""
+    match = re.compile(pattern if pattern.endswith("$") else pattern + "$").match
+
+    def key(value: Any) -> Hashable:
+        return _MATCHING if type(value) is str and match(value) else _distinct_key(value)
+
+    return key
+
+
 class _Columns:
     """Every mapping's distinct key sets and every leaf rule's distinct values."""
 
@@ -76,6 +92,8 @@ class _Columns:
         if inner is None:
             if set(rule) <= _ORDERED:
                 self._smallest_numbers(rule, values)
+            elif "regex" in rule and "allowed" not in rule:
+                self._leaf(rule, values, _matching_key(rule["regex"]))
             else:
                 self._leaf(rule, values, _distinct_key)
             return
@@ -95,6 +113,10 @@ class _Columns:
         """Of each type of number, the smallest (a NaN, which compares with nothing, on its own);
         other values as `_leaf` keeps them."""
         distinct = self._distinct(rule)
+        if values and set(map(type, values)) == {int}:  # the common column: positions, counts
+            kept = distinct.get(int)
+            distinct[int] = min(values) if kept is None else min(kept, min(values))
+            return
         for value in values:
             kind = type(value)
             if kind in _NUMBERS and value == value:

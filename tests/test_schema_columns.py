@@ -127,3 +127,28 @@ def test_one_number_below_its_minimum_among_many_is_found(bad: Any, generated: d
     devices[len(devices) // 2]["count"] = bad
     assert schema_columns.valid(SCHEMA, doc) == _cerberus(doc)
     assert schema_columns.valid(SCHEMA, doc) is (bad is True and _cerberus(doc))
+
+
+@pytest.mark.parametrize("bad", ["Meter_7", "7meter", "meter-7", "", 7, None, ["meter_7"]])
+def test_one_id_the_pattern_refuses_among_many_is_found(bad: Any, generated: dict) -> None:
+    # ids are checked by one string the pattern matches standing for all: the one bad id sits
+    # among thousands of good ones and must still decide the verdict, as cerberus decides it
+    doc = copy.deepcopy(generated)
+    links = doc["links"]
+    links[len(links) // 2]["id"] = bad
+    assert schema_columns.valid(SCHEMA, doc) is False
+    assert _cerberus(doc) is False
+
+
+def test_a_pattern_matches_as_cerberus_matches_it(generated: dict) -> None:
+    # cerberus anchors the pattern with `$`, which also matches before a final newline
+    doc = copy.deepcopy(generated)
+    doc["links"][3]["id"] = "meter_7\n"
+    assert schema_columns.valid(SCHEMA, doc) is _cerberus(doc) is True
+
+
+def test_ids_the_pattern_accepts_all_stay_valid(generated: dict) -> None:
+    doc = copy.deepcopy(generated)
+    doc["devices"][0]["id"] = "a"
+    doc["devices"][-1]["id"] = "z_9_long_name_0"
+    assert schema_columns.valid(SCHEMA, doc) is True
