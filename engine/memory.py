@@ -11,9 +11,9 @@ import os
 from pathlib import Path
 
 # Growth of a process per input value (as `shares.field_values` counts them) handed to rego-cpp
-# 1.5.2, slimmed document included: from 850 to 1,345 bytes depending on the fields (RSS before
-# slimming and at the peak after the hand-over, per rule package, on 10k and 100k-element
-# generated plans). The largest, rounded up, so a plan errs towards fitting.
+# 1.5.2, slimmed document included: from 1,160 to 1,345 bytes depending on the fields (RSS before
+# slimming and at the peak after the hand-over, per rule package and per process's share, on 10k
+# and 100k-element generated plans). The largest, rounded up, so a plan errs towards fitting.
 BYTES_PER_VALUE = 1_400
 
 # Use at most this share of what is available: the estimate is of the input alone, and the
