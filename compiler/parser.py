@@ -3,6 +3,7 @@ that say in words what was expected."""
 from __future__ import annotations
 
 import functools
+import re
 import sys
 from copy import copy
 from importlib import resources
@@ -17,7 +18,7 @@ from lark.parsers.lalr_analysis import Shift
 from ..cache import memo
 from .diagnostics import Diagnostic, InputError, Span, suggest
 
-_WORDS = {
+_WORDS: dict[str, str | tuple[str, ...]] = {
     "NAME": "a name",
     "STRING": "a quoted string",
     "NUMBER": "a number",
@@ -26,8 +27,10 @@ _WORDS = {
     "COMMA": "','",
     "STAR": "'*'",
     "_NL": "the end of the line",
+    "_SEP": ("';'", "the end of the line"),
     "$END": "the end of the file",
 }
+_SEPARATORS = frozenset({"_NL", "_SEP"})  # a list's line break; a statement's or property's end
 _STATEMENT_WORDS = ("deployment", "party", "agreement", "domain", "device", "link", "flow", "delegation", "waiver")
 
 
@@ -242,7 +245,8 @@ def _terminal_words(names: set[str] | frozenset[str]) -> list[str]:
     words = []
     for name in sorted(names):
         if name in _WORDS:
-            words.append(_WORDS[name])
+            said = _WORDS[name]
+            words.extend((said,) if isinstance(said, str) else said)
             continue
         try:
             pattern = parser.get_terminal(name).pattern
@@ -265,7 +269,7 @@ def _expected_phrase(names: set[str] | frozenset[str]) -> str:
 def _describe(token: Token) -> str:
     if token.type == "$END":
         return "end of file"
-    if token.type == "_NL":
+    if token.type == "_NL" or (token.type == "_SEP" and not token.startswith(";")):
         return "end of line"
     if token.type in ("NAME", "NUMBER", "RULE_ID"):
         return f"'{token}'"
@@ -310,6 +314,9 @@ def _acceptable(err: UnexpectedToken) -> set[str]:
 
 def _bad_token(err: UnexpectedToken, text: str, file: str) -> Diagnostic:
     token = err.token
+    statement = _statement_in_block(err, text, file)
+    if statement is not None:
+        return statement
     acceptable = _acceptable(err)
     if token.type == "$END":
         line, col = _end_position(text)
@@ -319,9 +326,32 @@ def _bad_token(err: UnexpectedToken, text: str, file: str) -> Diagnostic:
         col = token.column or 1
         end_col = token.end_column if token.end_line == line and token.end_column else col + 1
         span = Span(file, line, col, line, max(end_col, col + 1))
-    expected = acceptable - {"_NL"} if token.type == "_NL" else acceptable
+    expected = acceptable - _SEPARATORS if token.type in _SEPARATORS else acceptable
     message = f"unexpected {_describe(token)}; {_expected_phrase(acceptable)}"
     return Diagnostic(span, message, _hint(err, expected))
+
+
+_LINE_START = re.compile(r"[\t \f]*([a-z]+)\b")
+
+
+def _statement_in_block(err: UnexpectedToken, text: str, file: str) -> Diagnostic | None:
+    """A statement started inside a block whose `}` is missing. Inside a block a line starts with
+    a property name, so `device b : meter` reads as a property `device` until the `:`; the
+    mistake is the statement word, and that is what is named."""
+    token = err.token
+    if token.type == "$END" or not token.line or err.state is None:
+        return None
+    opened = [v for v in err.state.value_stack if isinstance(v, Token) and v.type == "LBRACE"]
+    if not opened or not opened[-1].line or opened[-1].line >= token.line:
+        return None  # not inside a block opened on an earlier line
+    line_start = text.rfind("\n", 0, token.start_pos) + 1 if token.start_pos is not None else 0
+    found = _LINE_START.match(text, line_start)
+    if found is None or found.group(1) not in _STATEMENT_WORDS:
+        return None
+    word, col = found.group(1), found.start(1) - line_start + 1
+    return Diagnostic(Span(file, token.line, col, token.line, col + len(word)),
+                      f"unexpected '{word}'; {_expected_phrase({'RBRACE', 'NAME'})}",
+                      f"the block above is not closed: add the missing '}}' before this '{word}' statement")
 
 
 def _hint(err: UnexpectedToken, expected: set[str]) -> str | None:
@@ -334,7 +364,7 @@ def _hint(err: UnexpectedToken, expected: set[str]) -> str | None:
         close = suggest(str(token), _STATEMENT_WORDS)
         return f"did you mean '{close}'?" if close else "a statement starts with one of: " + ", ".join(_STATEMENT_WORDS)
     opens_late = token.type == "LBRACE" and bool(keywords & expected)
-    if opens_late or (token.type == "_NL" and expected == {"LBRACE"}):
+    if opens_late or (token.type in _SEPARATORS and expected == {"LBRACE"}):
         return "a block starts with '{' on the same line as its header"
     if token.type == "LBRACE" and "RBRACE" in expected:
         return "blocks do not nest: close this block with '}' before opening another"
@@ -342,14 +372,14 @@ def _hint(err: UnexpectedToken, expected: set[str]) -> str | None:
         return "a ',' is followed by the next item of the list; remove the trailing ','"
     if token.type == "$END" and "RBRACE" in expected:
         return "a block is not closed: add the missing '}'"
-    if token.type == "_NL" and expected == {"NAME"}:
+    if token.type in _SEPARATORS and expected == {"NAME"}:
         return "a list continues on the next line only after a trailing comma"
     return None
 
 
 def _after_comma(err: UnexpectedToken) -> bool:
     """The parser stopped right after a list's ',' (possibly followed by a line break)."""
-    values = [v for v in (err.state.value_stack if err.state else []) if not (isinstance(v, Token) and v.type == "_NL")]
+    values = [v for v in (err.state.value_stack if err.state else []) if not (isinstance(v, Token) and v.type in _SEPARATORS)]
     return bool(values) and isinstance(values[-1], Token) and values[-1].type == "COMMA"
 
 

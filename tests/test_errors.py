@@ -99,7 +99,7 @@ def test_block_opened_on_the_next_line() -> None:
 def test_unclosed_block_at_end_of_file() -> None:
     d = only('deployment "T" {\n  utility u\n')
     assert where(d) == (3, 1)
-    assert d.message == "unexpected end of file; expected ';', '}', a name or the end of the line"
+    assert d.message == "unexpected end of file; expected '}' or a name"
     assert d.hint == "a block is not closed: add the missing '}'"
 
 
@@ -107,8 +107,30 @@ def test_unclosed_block_before_the_next_statement() -> None:
     text = HEADER + "domain h : premise_edge {\n  customer u\ndomain g : communication\n"
     d = only(text)
     assert where(d) == (5, 1)
-    assert d.message == "unexpected 'domain'; expected ';', '}', a name or the end of the line"
+    assert d.message == "unexpected 'domain'; expected '}' or a name"
     assert d.hint == "the block above is not closed: add the missing '}' before this 'domain' statement"
+
+
+@pytest.mark.parametrize("statement", [
+    'deployment "U" {', 'party p "P" : customer', "agreement a : confidentiality { between u }",
+    "domain g : communication", "device d : meter x 3 in field", "link l : a -> b { medium fiber }",
+    "flow f : meter_reads from a to b", "delegation x { from u }", "waiver AMI_OWN on d { reason r }",
+])
+def test_any_statement_inside_an_unclosed_block_is_named_with_the_missing_brace(statement: str) -> None:
+    # inside a block a line starts with a property name, so the statement reads as a property
+    # until its header goes wrong; the statement word is what is named, where it stands
+    text = HEADER + "domain h : premise_edge {\n  customer u\n    " + statement + "\n"
+    d = only(text)
+    word = statement.split()[0]
+    assert (d.span.line, d.span.column, d.span.end_column) == (5, 5, 5 + len(word))
+    assert d.message == f"unexpected '{word}'; expected '}}' or a name"
+    assert d.hint == f"the block above is not closed: add the missing '}}' before this '{word}' statement"
+
+
+def test_a_separator_is_any_run_of_newlines_semicolons_and_comments() -> None:
+    text = 'deployment "T" { ; utility u ;; # note\n ; }\n;\n\nparty u "Utility" : utility ; ;\n'
+    doc = compile_text(text, "t.ami")
+    assert (doc["deployment"]["utility"], [p["id"] for p in doc["parties"]]) == ("u", ["u"])
 
 
 def test_string_where_an_id_belongs() -> None:
