@@ -269,8 +269,8 @@ def _expected_phrase(names: set[str] | frozenset[str]) -> str:
 def _describe(token: Token) -> str:
     if token.type == "$END":
         return "end of file"
-    if token.type == "_NL" or (token.type == "_SEP" and not token.startswith(";")):
-        return "end of line"
+    if token.type in _SEPARATORS:
+        return "';'" if token.startswith(";") else "end of line"
     if token.type in ("NAME", "NUMBER", "RULE_ID"):
         return f"'{token}'"
     if token.type == "STRING":
@@ -372,7 +372,7 @@ def _hint(err: UnexpectedToken, expected: set[str]) -> str | None:
         return "a ',' is followed by the next item of the list; remove the trailing ','"
     if token.type == "$END" and "RBRACE" in expected:
         return "a block is not closed: add the missing '}'"
-    if token.type in _SEPARATORS and expected == {"NAME"}:
+    if token.type in _SEPARATORS and not token.startswith(";") and expected == {"NAME"}:
         return "a list continues on the next line only after a trailing comma"
     return None
 

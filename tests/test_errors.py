@@ -127,6 +127,11 @@ def test_any_statement_inside_an_unclosed_block_is_named_with_the_missing_brace(
     assert d.hint == f"the block above is not closed: add the missing '}}' before this '{word}' statement"
 
 
+def test_a_semicolon_where_a_word_belongs_is_named_as_written() -> None:
+    d = only(HEADER + "domain f : utility_edge\ndevice a : ;  # later\n")
+    assert (where(d), d.message, d.hint) == ((4, 12), "unexpected ';'; expected a name", None)
+
+
 def test_a_separator_is_any_run_of_newlines_semicolons_and_comments() -> None:
     text = 'deployment "T" { ; utility u ;; # note\n ; }\n;\n\nparty u "Utility" : utility ; ;\n'
     doc = compile_text(text, "t.ami")
