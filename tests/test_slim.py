@@ -42,6 +42,38 @@ def test_fields_read_on_every_element_come_first_then_the_rest_by_mentions() -> 
     assert order[3:] == ["id", "to"]
 
 
+def test_fields_tested_while_walking_an_index_list_come_before_those_in_messages() -> None:
+    # the policies' own shape: the subjects come from input.index, the collection is bound to a
+    # local name, and messages are built with sprintf/concat (a parenthesis inside a string)
+    policy = """package amisec.rules.demo
+
+import rego.v1
+
+_alerting := input.index.links_by_data.tamper_alert
+
+protected := {
+	"subjects": _alerting,
+	"violations": [lib.violation("links", i, msg, "mac", sprintf("integrity %s", [l.medium])) |
+		links := input.links
+		some i in _alerting
+		l := links[i]
+		not _protected(l)
+		msg := sprintf("%s (%s) to %s", [l.id, l.from, l.to])
+	],
+}
+
+_protected(l) if l.integrity == "mac"
+
+loops := count([1 | some l in input.links; l.to == l.from])
+"""
+    ranking = field_ranking([policy])
+    order = sorted(("integrity", "to", "from", "id", "medium"), key=ranking.__getitem__)
+    # integrity is read on every subject (through the helper), to and from on every link (by
+    # `loops`); id, from and medium also appear in messages, which only failing elements build
+    assert set(order[:3]) == {"integrity", "to", "from"}
+    assert set(order[3:]) == {"id", "medium"}
+
+
 def test_a_field_named_only_in_a_string_is_kept() -> None:
     ranking = field_ranking(['package p\n\nx := object.get(input.deployment, "utility", null)\n'])
     assert "utility" in ranking
