@@ -8,7 +8,6 @@ which only Python reads, never reach the engine. A policy that walks an element'
 dynamically would not see the dropped fields; the guide on writing rules says so."""
 from __future__ import annotations
 
-import bisect
 import re
 from collections import Counter
 from typing import Any, Iterable, Mapping
