@@ -7,21 +7,53 @@ over half of the hand-over. This walker calls the same C functions directly: str
 UTF-8 bytes (ctypes passes a bytes object's NUL-terminated buffer), the encoding of repeated
 strings (keys, vocabulary words) is remembered, dispatch is on the exact type, and return codes
 are OR-ed and checked once. The result is the same input node regopy would build.
+
+Where the optional C extension `_handover` was built (it is, wherever a C compiler was at install
+time), the same walk runs in C, about three times faster again: the calls themselves are then most
+of the cost (10k elements, 340k values: 2.1 s from Python, 0.8 s from C).
 """
 from __future__ import annotations
 
+import ctypes
 from typing import Any
 
 from regopy import RegoError
 from regopy import rego_shared as rs
 
+try:
+    from . import _handover
+except ImportError:  # built without a C compiler: the Python walk below
+    _handover = None
+
 _lib = rs.rego
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+_PUSHES = ("regoInputString", "regoInputInt", "regoInputFloat", "regoInputBoolean", "regoInputNull",
+           "regoInputObjectItem", "regoInputObject", "regoInputArray")
 
 
 def input_from_value(value: Any) -> int:
     """A rego-cpp input handle holding `value` (JSON-like Python values); free it with
     `rs.rego_free_input` once set."""
     handle = rs.rego_new_input()
+    try:
+        if (_push_in_c if _handover is not None else _push_in_python)(handle, value):
+            raise RegoError("Unable to create input")
+    except BaseException:
+        rs.rego_free_input(handle)
+        raise
+    return handle
+
+
+def _addresses() -> tuple[int, ...]:
+    return tuple(ctypes.cast(getattr(_lib, name), ctypes.c_void_p).value for name in _PUSHES)
+
+
+def _push_in_c(handle: int, value: Any) -> int:
+    return _handover.push_value(handle, _addresses(), value)
+
+
+def _push_in_python(handle: int, value: Any) -> int:
+    """Push `value` onto the input `handle`; the OR of rego-cpp's return codes (0: all pushed)."""
     string, integer, floating, boolean, null = (
         _lib.regoInputString, _lib.regoInputInt, _lib.regoInputFloat, _lib.regoInputBoolean, _lib.regoInputNull)
     item, obj, arr = _lib.regoInputObjectItem, _lib.regoInputObject, _lib.regoInputArray
@@ -30,6 +62,8 @@ def input_from_value(value: Any) -> int:
     def text(s: str) -> int:
         raw = encoded.get(s)
         if raw is None:
+            if type(s) is not str:  # only a key can get here as anything else
+                raise ValueError(f"cannot hand a {type(s).__name__} key to the engine")
             raw = encoded[s] = s.encode("utf-8")
         return string(handle, raw)
 
@@ -50,6 +84,8 @@ def input_from_value(value: Any) -> int:
         if kind is bool:
             return boolean(handle, v)
         if kind is int:
+            if not _INT64_MIN <= v <= _INT64_MAX:  # ctypes would wrap it around silently
+                raise OverflowError("an integer too large for the engine (64 bits)")
             return integer(handle, v)
         if kind is float:
             return floating(handle, v)
@@ -57,10 +93,4 @@ def input_from_value(value: Any) -> int:
             return null(handle)
         raise ValueError(f"cannot hand a {kind.__name__} to the engine")
 
-    try:
-        if add(value):
-            raise RegoError("Unable to create input")
-    except BaseException:
-        rs.rego_free_input(handle)
-        raise
-    return handle
+    return add(value)

@@ -53,6 +53,11 @@ def venv(wheel: Path) -> Path:
     return env
 
 
+def _dist_info(wheel: Path) -> str:
+    """`amisec-0.1.0.dist-info` from `amisec-0.1.0-<python>-<abi>-<platform>.whl`."""
+    return "-".join(wheel.name.split("-")[:2]) + ".dist-info"
+
+
 def site_packages(env: Path) -> Path:
     (found,) = env.glob("lib/python*/site-packages")
     return found
@@ -64,13 +69,15 @@ def test_wheel_holds_only_the_amisec_package_and_its_data(wheel: Path) -> None:
         top_level = [n for n in names if n.endswith(".dist-info/top_level.txt")]
         if top_level:
             assert zf.read(top_level[0]).decode().split() == ["amisec"]
-    assert {n.split("/")[0] for n in names} == {"amisec", wheel.name.split("-py3")[0] + ".dist-info"}
+    assert {n.split("/")[0] for n in names} == {"amisec", _dist_info(wheel)}
     for needed in ("amisec/cli.py", "amisec/compiler/grammar.lark", "amisec/deployments/riverside.ami",
                    "amisec/review/templates/starter.ami"):
         assert needed in names
     shipped = {Path(n).name for n in names if n.startswith("amisec/deployments/") and n.endswith(".ami")}
     assert shipped == {p.name for p in (ROOT / "deployments").glob("*.ami")}
     assert not [n for n in names if n.startswith("amisec/tests/")]
+    if shutil.which("cc") or shutil.which("gcc"):  # the optional hand-over extension was built
+        assert [n for n in names if n.startswith("amisec/engine/_handover.") and n.endswith((".so", ".pyd"))]
 
 
 def test_installed_wheel_compiles_a_packaged_example(wheel: Path, venv: Path, tmp_path: Path) -> None:
@@ -78,7 +85,7 @@ def test_installed_wheel_compiles_a_packaged_example(wheel: Path, venv: Path, tm
     installed = run(venv / "bin" / "python", "-m", "pip", "install", "--no-deps", "--no-index", "--ignore-installed", "-q", wheel)
     assert installed.returncode == 0, installed.stderr
     added = {p.name for p in site_packages(venv).iterdir()} - before
-    assert added == {"amisec", wheel.name.split("-py3")[0] + ".dist-info"}
+    assert added == {"amisec", _dist_info(wheel)}
 
     # Run from an unrelated directory so nothing can come from the checkout.
     locate = run(

@@ -1,0 +1,171 @@
+/* The input hand-over's walk in C: a Python document pushed onto a rego-cpp input, value by value.
+ *
+ * rego-cpp takes its input through a stack machine (regoInputString, regoInputObjectItem, ...), one
+ * call per value. From Python each call costs about a microsecond of ctypes overhead, more than
+ * rego-cpp's own work, and a 10k-element deployment makes a million of them. This module makes the
+ * same calls, in the same order, from C. It does not link against rego-cpp: Python passes the
+ * addresses of the functions regopy has already loaded (see regopy_input.py), so it always calls
+ * the library regopy uses. Optional: without a C compiler amisec hands over from Python, the same
+ * input more slowly.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef uint32_t (*push_string)(void *, const char *);
+typedef uint32_t (*push_int)(void *, int64_t);
+typedef uint32_t (*push_float)(void *, double);
+typedef uint32_t (*push_bool)(void *, bool);
+typedef uint32_t (*push_plain)(void *);
+typedef uint32_t (*push_sized)(void *, uint32_t);
+
+typedef struct {
+    void *input;
+    push_string string;
+    push_int integer;
+    push_float floating;
+    push_bool boolean;
+    push_plain null;
+    push_plain item;
+    push_sized object;
+    push_sized array;
+} Api;
+
+/* The C-level return codes are OR-ed, as the Python walker does, and checked once by the caller;
+ * -1 means a Python exception is set. */
+static int push(const Api *api, PyObject *value, uint32_t *bad);
+
+static int push_text(const Api *api, PyObject *text, uint32_t *bad) {
+    const char *utf8 = PyUnicode_AsUTF8(text); /* cached on the str object: keys encode once */
+    if (utf8 == NULL) {
+        return -1;
+    }
+    *bad |= api->string(api->input, utf8);
+    return 0;
+}
+
+static int push_size(const Api *api, push_sized fn, Py_ssize_t size, uint32_t *bad) {
+    if (size > (Py_ssize_t)UINT32_MAX) {
+        PyErr_SetString(PyExc_ValueError, "a collection too large for the engine");
+        return -1;
+    }
+    *bad |= fn(api->input, (uint32_t)size);
+    return 0;
+}
+
+static int push_dict(const Api *api, PyObject *dict, uint32_t *bad) {
+    PyObject *key, *value;
+    Py_ssize_t pos = 0;
+    while (PyDict_Next(dict, &pos, &key, &value)) {
+        if (!PyUnicode_CheckExact(key)) {
+            PyErr_Format(PyExc_ValueError, "cannot hand a %s key to the engine", Py_TYPE(key)->tp_name);
+            return -1;
+        }
+        if (push_text(api, key, bad) < 0 || push(api, value, bad) < 0) {
+            return -1;
+        }
+        *bad |= api->item(api->input);
+    }
+    return push_size(api, api->object, PyDict_GET_SIZE(dict), bad);
+}
+
+static int push_sequence(const Api *api, PyObject *seq, uint32_t *bad) {
+    Py_ssize_t size = PySequence_Fast_GET_SIZE(seq);
+    PyObject **items = PySequence_Fast_ITEMS(seq);
+    for (Py_ssize_t i = 0; i < size; i++) {
+        if (push(api, items[i], bad) < 0) {
+            return -1;
+        }
+    }
+    return push_size(api, api->array, size, bad);
+}
+
+static int push(const Api *api, PyObject *value, uint32_t *bad) {
+    PyTypeObject *type = Py_TYPE(value);
+    if (type == &PyUnicode_Type) {
+        return push_text(api, value, bad);
+    }
+    if (type == &PyDict_Type || type == &PyList_Type || type == &PyTuple_Type) {
+        if (Py_EnterRecursiveCall(" while handing the input to the engine")) {
+            return -1;
+        }
+        int done = type == &PyDict_Type ? push_dict(api, value, bad) : push_sequence(api, value, bad);
+        Py_LeaveRecursiveCall();
+        return done;
+    }
+    if (type == &PyBool_Type) {
+        *bad |= api->boolean(api->input, value == Py_True);
+        return 0;
+    }
+    if (type == &PyLong_Type) {
+        int overflow = 0;
+        long long number = PyLong_AsLongLongAndOverflow(value, &overflow);
+        if (overflow) {
+            PyErr_SetString(PyExc_OverflowError, "an integer too large for the engine (64 bits)");
+            return -1;
+        }
+        if (number == -1 && PyErr_Occurred()) {
+            return -1;
+        }
+        *bad |= api->integer(api->input, (int64_t)number);
+        return 0;
+    }
+    if (type == &PyFloat_Type) {
+        *bad |= api->floating(api->input, PyFloat_AS_DOUBLE(value));
+        return 0;
+    }
+    if (value == Py_None) {
+        *bad |= api->null(api->input);
+        return 0;
+    }
+    PyErr_Format(PyExc_ValueError, "cannot hand a %s to the engine", type->tp_name);
+    return -1;
+}
+
+PyDoc_STRVAR(push_value_doc,
+"push_value(input, functions, value) -> int\n\n"
+"Push `value` onto the rego-cpp input `input` (an address) with `functions`, the addresses of\n"
+"regoInputString, regoInputInt, regoInputFloat, regoInputBoolean, regoInputNull,\n"
+"regoInputObjectItem, regoInputObject and regoInputArray in that order; the OR of their return\n"
+"codes (0: every push succeeded).");
+
+static PyObject *push_value(PyObject *module, PyObject *args) {
+    PyObject *number[9], *value;
+    if (!PyArg_ParseTuple(args, "O(OOOOOOOO)O", &number[0], &number[1], &number[2], &number[3], &number[4],
+                          &number[5], &number[6], &number[7], &number[8], &value)) {
+        return NULL;
+    }
+    void *at[9];
+    for (int i = 0; i < 9; i++) {
+        at[i] = PyLong_AsVoidPtr(number[i]);
+        if (at[i] == NULL) {
+            if (!PyErr_Occurred()) {
+                PyErr_SetString(PyExc_ValueError, "a null address for the input or a function");
+            }
+            return NULL;
+        }
+    }
+    Api api = {
+        at[0], (push_string)at[1], (push_int)at[2], (push_float)at[3], (push_bool)at[4],
+        (push_plain)at[5], (push_plain)at[6], (push_sized)at[7], (push_sized)at[8],
+    };
+    uint32_t bad = 0;
+    if (push(&api, value, &bad) < 0) {
+        return NULL;
+    }
+    return PyLong_FromUnsignedLong(bad);
+}
+
+static PyMethodDef methods[] = {
+    {"push_value", push_value, METH_VARARGS, push_value_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_handover", "The input hand-over's walk in C (see regopy_input.py).", -1, methods,
+};
+
+PyMODINIT_FUNC PyInit__handover(void) {
+    return PyModule_Create(&module);
+}
