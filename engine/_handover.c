@@ -30,22 +30,39 @@ typedef struct {
     push_plain item;
     push_sized object;
     push_sized array;
+    bool unsafe_seen;
 } Api;
 
 /* The C-level return codes are OR-ed, as the Python walker does, and checked once by the caller;
  * -1 means a Python exception is set. */
-static int push(const Api *api, PyObject *value, uint32_t *bad);
+static int push(Api *api, PyObject *value, uint32_t *bad);
 
-static int push_text(const Api *api, PyObject *text, uint32_t *bad) {
-    const char *utf8 = PyUnicode_AsUTF8(text); /* cached on the str object: keys encode once */
+/* Whether a string holds a character rego-cpp would not escape in its output (see
+ * regopy_strings.py): a control character, '"' or '\\', the characters JSON escapes. */
+static bool unsafe(const char *utf8, Py_ssize_t size) {
+    for (Py_ssize_t i = 0; i < size; i++) {
+        unsigned char c = (unsigned char)utf8[i];
+        if (c < 0x20 || c == '"' || c == '\\') {
+            return true;
+        }
+    }
+    return false;
+}
+
+static int push_text(Api *api, PyObject *text, uint32_t *bad) {
+    Py_ssize_t size;
+    const char *utf8 = PyUnicode_AsUTF8AndSize(text, &size); /* cached on the str: keys encode once */
     if (utf8 == NULL) {
         return -1;
+    }
+    if (!api->unsafe_seen && unsafe(utf8, size)) {
+        api->unsafe_seen = true;
     }
     *bad |= api->string(api->input, utf8);
     return 0;
 }
 
-static int push_size(const Api *api, push_sized fn, Py_ssize_t size, uint32_t *bad) {
+static int push_size(Api *api, push_sized fn, Py_ssize_t size, uint32_t *bad) {
     if (size > (Py_ssize_t)UINT32_MAX) {
         PyErr_SetString(PyExc_ValueError, "a collection too large for the engine");
         return -1;
@@ -54,7 +71,7 @@ static int push_size(const Api *api, push_sized fn, Py_ssize_t size, uint32_t *b
     return 0;
 }
 
-static int push_dict(const Api *api, PyObject *dict, uint32_t *bad) {
+static int push_dict(Api *api, PyObject *dict, uint32_t *bad) {
     PyObject *key, *value;
     Py_ssize_t pos = 0;
     while (PyDict_Next(dict, &pos, &key, &value)) {
@@ -70,7 +87,7 @@ static int push_dict(const Api *api, PyObject *dict, uint32_t *bad) {
     return push_size(api, api->object, PyDict_GET_SIZE(dict), bad);
 }
 
-static int push_sequence(const Api *api, PyObject *seq, uint32_t *bad) {
+static int push_sequence(Api *api, PyObject *seq, uint32_t *bad) {
     Py_ssize_t size = PySequence_Fast_GET_SIZE(seq);
     PyObject **items = PySequence_Fast_ITEMS(seq);
     for (Py_ssize_t i = 0; i < size; i++) {
@@ -81,7 +98,7 @@ static int push_sequence(const Api *api, PyObject *seq, uint32_t *bad) {
     return push_size(api, api->array, size, bad);
 }
 
-static int push(const Api *api, PyObject *value, uint32_t *bad) {
+static int push(Api *api, PyObject *value, uint32_t *bad) {
     PyTypeObject *type = Py_TYPE(value);
     if (type == &PyUnicode_Type) {
         return push_text(api, value, bad);
@@ -127,8 +144,9 @@ PyDoc_STRVAR(push_value_doc,
 "push_value(input, functions, value) -> int\n\n"
 "Push `value` onto the rego-cpp input `input` (an address) with `functions`, the addresses of\n"
 "regoInputString, regoInputInt, regoInputFloat, regoInputBoolean, regoInputNull,\n"
-"regoInputObjectItem, regoInputObject and regoInputArray in that order; the OR of their return\n"
-"codes (0: every push succeeded).");
+"regoInputObjectItem, regoInputObject and regoInputArray in that order. Returns (the OR of their\n"
+"return codes, 0 when every push succeeded; whether a string holds a character rego-cpp would not\n"
+"escape).");
 
 static PyObject *push_value(PyObject *module, PyObject *args) {
     PyObject *number[9], *value;
@@ -148,13 +166,13 @@ static PyObject *push_value(PyObject *module, PyObject *args) {
     }
     Api api = {
         at[0], (push_string)at[1], (push_int)at[2], (push_float)at[3], (push_bool)at[4],
-        (push_plain)at[5], (push_plain)at[6], (push_sized)at[7], (push_sized)at[8],
+        (push_plain)at[5], (push_plain)at[6], (push_sized)at[7], (push_sized)at[8], false,
     };
     uint32_t bad = 0;
     if (push(&api, value, &bad) < 0) {
         return NULL;
     }
-    return PyLong_FromUnsignedLong(bad);
+    return Py_BuildValue("(kO)", (unsigned long)bad, api.unsafe_seen ? Py_True : Py_False);
 }
 
 static PyMethodDef methods[] = {

@@ -40,9 +40,9 @@ from . import PolicyModule, memory, regopy_cache, slim
 from . import shares as shares_module
 from .errors import EngineError
 from .rego_errors import describe
-from .regopy_input import input_from_value
+from .regopy_input import input_from_document, input_from_value
 from .regopy_output import read_value, statement_cap_reached
-from .regopy_strings import needs_protection, protect, restore
+from .regopy_strings import restore
 from .slim import Slimmer, field_ranking
 
 _RULES_REF = re.compile(r"\bdata\.amisec\.rules\b((?:\.[A-Za-z_][A-Za-z0-9_]*)*)")
@@ -186,11 +186,8 @@ class _Session:
         the seconds the hand-over took."""
         started = time.perf_counter()
         with gc_paused():
-            slim = self._slimmer(packages).document(input_doc)
-            protected = needs_protection(slim)
-            handed = protect(slim) if protected else slim
-            del slim
-            self._hand_over(self.interpreter, handed)
+            handle, handed, protected = input_from_document(self._slimmer(packages).document(input_doc))
+            self._set_input(self.interpreter, handle)
         handover = time.perf_counter() - started
         for package in packages:
             began = time.perf_counter()
@@ -220,7 +217,12 @@ class _Session:
         return Slimmer(field_ranking(chosen))
 
     def _hand_over(self, interpreter: Interpreter, doc: Mapping[str, Any]) -> None:
-        handle = input_from_value(doc)
+        """Set a document whose strings are already safe (see `input_from_document`) as the input."""
+        self._set_input(interpreter, input_from_value(doc))
+
+    @staticmethod
+    def _set_input(interpreter: Interpreter, handle: int) -> None:
+        """Set the input `handle` holds, and free it."""
         try:
             rs.rego_set_input(interpreter._impl, handle)
         except RegoError as err:

@@ -20,6 +20,8 @@ from typing import Any
 from regopy import RegoError
 from regopy import rego_shared as rs
 
+from .regopy_strings import needs_protection, protect
+
 try:
     from . import _handover
 except ImportError:  # built without a C compiler: the Python walk below
@@ -34,22 +36,45 @@ _PUSHES = ("regoInputString", "regoInputInt", "regoInputFloat", "regoInputBoolea
 def input_from_value(value: Any) -> int:
     """A rego-cpp input handle holding `value` (JSON-like Python values); free it with
     `rs.rego_free_input` once set."""
+    return _handle(value)[0]
+
+
+def input_from_document(doc: Any) -> tuple[int, Any, bool]:
+    """A rego-cpp input handle holding `doc` with its strings made safe for regopy's output
+    (`regopy_strings`): the handle, the document it holds, and whether that is a protected copy
+    (then the output's strings must be restored). The C walk notices an unsafe string as it goes,
+    so a document without one (the common case) is walked once and never dumped to find out."""
+    if _handover is None:
+        protected = needs_protection(doc)
+        handed = protect(doc) if protected else doc
+        return input_from_value(handed), handed, protected
+    handle, unsafe = _handle(doc)
+    if not unsafe:
+        return handle, doc, False
+    rs.rego_free_input(handle)
+    handed = protect(doc)
+    return input_from_value(handed), handed, True
+
+
+def _handle(value: Any) -> tuple[int, bool]:
+    """A new input holding `value`, and whether the C walk saw an unsafe string (False from the
+    Python walk, which does not look)."""
     handle = rs.rego_new_input()
     try:
-        if (_push_in_c if _handover is not None else _push_in_python)(handle, value):
+        if _handover is not None:
+            bad, unsafe = _handover.push_value(handle, _addresses(), value)
+        else:
+            bad, unsafe = _push_in_python(handle, value), False
+        if bad:
             raise RegoError("Unable to create input")
     except BaseException:
         rs.rego_free_input(handle)
         raise
-    return handle
+    return handle, unsafe
 
 
 def _addresses() -> tuple[int, ...]:
     return tuple(ctypes.cast(getattr(_lib, name), ctypes.c_void_p).value for name in _PUSHES)
-
-
-def _push_in_c(handle: int, value: Any) -> int:
-    return _handover.push_value(handle, _addresses(), value)
 
 
 def _push_in_python(handle: int, value: Any) -> int:

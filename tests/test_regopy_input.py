@@ -9,7 +9,8 @@ from regopy import Interpreter, LogLevel
 from regopy import rego_shared as rs
 
 from amisec.engine import regopy_input
-from amisec.engine.regopy_input import input_from_value
+from amisec.engine.regopy_input import input_from_document, input_from_value
+from amisec.engine.regopy_strings import protect
 
 VALUES = [
     {"a": 1, "b": -7, "c": 2.5, "d": True, "e": False, "f": None, "g": "text"},
@@ -78,3 +79,20 @@ def test_the_c_walk_is_built_wherever_a_c_compiler_is() -> None:
     if shutil.which("cc") is None and shutil.which("gcc") is None:
         pytest.skip("no C compiler on this machine: the Python walk is the one in use")
     assert regopy_input._handover is not None, "the optional extension amisec.engine._handover did not build"
+
+
+def test_a_document_without_unsafe_strings_is_handed_as_it_is(walk: str) -> None:
+    doc = {"devices": [{"id": "meters", "name": "Zürich – 東京", "note": "del\x7f is valid in JSON"}]}
+    handle, handed, protected = input_from_document(doc)
+    rs.rego_free_input(handle)
+    assert handed is doc and protected is False
+
+
+@pytest.mark.parametrize("text", ['say "hi"', "back\\slash", "new\nline", "nul\x00byte", "tab\tstop"])
+def test_a_document_with_an_unsafe_string_is_handed_protected(walk: str, text: str) -> None:
+    doc = {"parties": [{"id": "p", "name": "ok"}, {"id": "q", "name": text}]}
+    handle, handed, protected = input_from_document(doc)
+    rs.rego_free_input(handle)
+    assert protected is True
+    assert handed == protect(doc) and handed["parties"][1]["name"] != text
+    assert doc["parties"][1]["name"] == text  # the caller's document is left alone
