@@ -5,6 +5,7 @@
     python -m benchmarks.run --jobs 1             # parse and evaluate in one process
     python -m benchmarks.run --memory 4000        # evaluate as if 4000 MB were available
     python -m benchmarks.run --startup            # cold `amisec check deployments/riverside.ami`
+    python -m benchmarks.run --opa [BINARY]       # also OPA's evaluation of the same input (`opa eval`)
 
 Stages: read the file; parse it into the model (in pieces, on `--jobs` processes); resolve
 references; emit the input document; validate it against the schema; hand it over to the embedded
@@ -12,13 +13,18 @@ engine; evaluate (on `--jobs` processes, fewer, or in groups of packages handed 
 another when the memory available would not hold the inputs: the `plan` column says processes ×
 most groups in one); join results; render table and JSON. Each run is a fresh process, so peak
 memory (max RSS of the process plus its largest child) and caches are per run; the table shows
-the median of the runs per stage. Figures come from runs, never from assertions in the test suite.
+the median of the runs per stage. With `--opa`, the same compiled input and policies are also
+evaluated by `opa eval --metrics` (an `opa` binary on PATH, or the one named): OPA's own query
+evaluation time, the whole command's wall time, the embedded engine's evaluation as a multiple of
+OPA's, and whether both engines gave the same rule results. Figures come from runs, never from
+assertions in the test suite.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -30,7 +36,7 @@ STAGES = ("read", "parse", "resolve", "emit", "validate", "handover", "evaluate"
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def measure(path: str, jobs: int | None = None, memory_mb: int | None = None) -> dict[str, float]:
+def measure(path: str, jobs: int | None = None, memory_mb: int | None = None, opa: str | None = None) -> dict[str, float]:
     """One run of every stage on one file (called in a fresh process by `main`)."""
     import importlib
     import io
@@ -87,6 +93,8 @@ def measure(path: str, jobs: int | None = None, memory_mb: int | None = None) ->
             FORMATS[fmt].render(whole, io.StringIO())
 
     stage("render", render)
+    if opa:
+        times.update(opa_evaluation(opa, catalog.files, doc, raw))
     times["elements"] = len(doc["devices"]) + len(doc["links"]) + len(doc["flows"])
     # the evaluating processes run side by side: their peaks added bound the memory in use
     times["peak_mb"] = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -94,8 +102,50 @@ def measure(path: str, jobs: int | None = None, memory_mb: int | None = None) ->
     return times
 
 
-def _one_run(path: str, jobs: int | None, memory_mb: int | None) -> dict[str, float]:
+def opa_evaluation(binary: str, modules: list, doc: dict, embedded_raw: dict) -> dict[str, float]:
+    """`opa eval --metrics` of the same input and policies: OPA's query evaluation seconds (its
+    `timer_rego_query_eval_ns`; the whole command's when it reports none), the command's wall
+    seconds, and 1.0 when its rule results are the embedded engine's (0.0 otherwise)."""
+    from amisec.engine.bundle import standards_data, write_bundle
+    from amisec.engine.opa_cli import eval_command, read_eval_output
+
+    with tempfile.TemporaryDirectory() as tmp:
+        bundle, input_file = os.path.join(tmp, "bundle.tar.gz"), os.path.join(tmp, "input.json")
+        write_bundle(bundle, modules, standards_data())
+        with open(input_file, "w", encoding="utf-8") as fh:
+            json.dump(doc, fh, ensure_ascii=False)
+        started = time.perf_counter()
+        done = subprocess.run(eval_command(binary, bundle, input_file, metrics=True),
+                              capture_output=True, text=True, check=False)
+        wall = time.perf_counter() - started
+    value = read_eval_output(done.stdout, done.stderr, done.returncode, {})
+    metrics = json.loads(done.stdout).get("metrics") or {}
+    evaluated = metrics.get("timer_rego_query_eval_ns")
+    return {"opa_evaluate": evaluated / 1e9 if isinstance(evaluated, (int, float)) else wall,
+            "opa_wall": wall, "opa_same": float(_normalised(value) == _normalised(embedded_raw))}
+
+
+def _normalised(raw: dict) -> dict:
+    """Rule results as sets: engines may list subjects and violations in another order (rego-cpp
+    sorts numbers as strings) or more than once, which the results join takes care of."""
+    def rules(node: dict, path: str) -> dict:
+        out = {}
+        for key, value in node.items():
+            if key.startswith("_"):
+                continue
+            if isinstance(value, dict) and {"subjects", "violations"} <= set(value):
+                out[f"{path}{key}"] = (sorted({json.dumps(v, sort_keys=True) for v in value["subjects"]}),
+                                       sorted({json.dumps(v, sort_keys=True) for v in value["violations"]}))
+            elif isinstance(value, dict):
+                out.update(rules(value, f"{path}{key}."))
+        return out
+
+    return rules(raw, "")
+
+
+def _one_run(path: str, jobs: int | None, memory_mb: int | None, opa: str | None = None) -> dict[str, float]:
     extra = (["--jobs", str(jobs)] if jobs else []) + (["--memory", str(memory_mb)] if memory_mb else [])
+    extra += ["--opa", opa] if opa else []
     out = subprocess.run([sys.executable, "-m", "benchmarks.run", "--measure", path, *extra],
                          cwd=ROOT, capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -107,6 +157,12 @@ def _table(rows: list[dict[str, float]]) -> str:
     headers = ["elements", *STAGES, "total s", "peak MB", "plan"]
     body = [[int(r["elements"]), *(f"{r[s]:.2f}" for s in STAGES), f"{sum(r[s] for s in STAGES):.2f}", f"{r['peak_mb']:.0f}",
              f"{r['processes']:.0f}×{r['groups']:.0f}"] for r in rows]
+    if all("opa_evaluate" in r for r in rows):
+        headers += ["opa eval", "opa wall", "eval ÷ opa", "same results"]
+        for line, r in zip(body, rows):
+            line += [f"{r['opa_evaluate']:.2f}", f"{r['opa_wall']:.2f}",
+                     f"{r['evaluate'] / r['opa_evaluate']:.1f}" if r["opa_evaluate"] else "-",
+                     "yes" if r["opa_same"] == 1.0 else "NO"]
     return tabulate(body, headers=headers, tablefmt="github")
 
 
@@ -132,10 +188,14 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, help="processes to parse and evaluate in (default: the CPUs available, at most 4)")
     ap.add_argument("--memory", type=int, metavar="MB", help="memory available to evaluation (default: what the machine has left)")
     ap.add_argument("--startup", action="store_true")
+    ap.add_argument("--opa", nargs="?", const="opa", metavar="BINARY",
+                    help="also time `opa eval` of the same input and policies (default binary: opa on PATH)")
     ap.add_argument("--measure", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.opa and shutil.which(args.opa) is None:
+        ap.error(f"--opa: no binary {args.opa!r} (install Open Policy Agent, or name its path)")
     if args.measure:
-        print(json.dumps(measure(args.measure, args.jobs, args.memory)))
+        print(json.dumps(measure(args.measure, args.jobs, args.memory, args.opa)))
         return
     if args.startup:
         startup(args.runs)
@@ -147,7 +207,7 @@ def main() -> None:
         for size in args.sizes:
             path = os.path.join(tmp, f"synthetic-{size}.ami")
             Path(path).write_text(generate(size), encoding="utf-8")
-            runs = [_one_run(path, args.jobs, args.memory) for _ in range(args.runs)]
+            runs = [_one_run(path, args.jobs, args.memory, args.opa) for _ in range(args.runs)]
             rows.append({k: statistics.median(r[k] for r in runs) for k in runs[0]})
             print(f"size {size}: done ({args.runs} runs)", file=sys.stderr)
     print(_table(rows))

@@ -37,6 +37,7 @@ def fake_opa(tmp_path, monkeypatch):
 def test_eval_command():
     assert eval_command("/usr/bin/opa", "b.tar.gz", "in.json") == [
         "/usr/bin/opa", "eval", "--bundle", "b.tar.gz", "--input", "in.json", "--format", "json", "data.amisec.rules"]
+    assert eval_command("opa", "b", "i", metrics=True)[-2:] == ["--metrics", "data.amisec.rules"]
 
 
 def test_read_eval_output():

@@ -1,0 +1,54 @@
+"""The benchmark runner measures what it says: every stage of a run, and with `--opa` OPA's
+evaluation of the same input beside the embedded engine's (here with a stand-in `opa`)."""
+from __future__ import annotations
+
+import stat
+import sys
+from pathlib import Path
+
+import pytest
+
+from benchmarks.generate import generate
+from benchmarks.run import STAGES, _normalised, _table, measure
+
+FAKE = Path(__file__).resolve().parent / "opa_fake_cli.py"
+
+
+@pytest.fixture
+def fake_opa(tmp_path: Path) -> str:
+    binary = tmp_path / "opa"
+    binary.write_text(f"#!{sys.executable}\nimport runpy, sys\nsys.path.insert(0, {str(FAKE.parent)!r})\n"
+                      f"runpy.run_path({str(FAKE)!r}, run_name='__main__')\n")
+    binary.chmod(binary.stat().st_mode | stat.S_IXUSR)
+    return str(binary)
+
+
+@pytest.fixture(scope="module")
+def plan(tmp_path_factory: pytest.TempPathFactory) -> str:
+    path = tmp_path_factory.mktemp("bench") / "plan.ami"
+    path.write_text(generate(300), encoding="utf-8")
+    return str(path)
+
+
+def test_a_run_times_every_stage_and_compares_with_opa(plan: str, fake_opa: str) -> None:
+    times = measure(plan, jobs=1, opa=fake_opa)
+    assert all(times[s] >= 0 for s in STAGES) and times["evaluate"] > 0
+    assert times["elements"] == pytest.approx(300, abs=40)
+    assert times["opa_evaluate"] > 0 and times["opa_wall"] >= times["opa_evaluate"]
+    assert times["opa_same"] == 1.0
+    table = _table([times])
+    assert "eval ÷ opa" in table and "| yes" in table
+
+
+def test_results_that_differ_only_in_order_or_repetition_are_the_same() -> None:
+    one = {"fam": {"r": {"subjects": [10, 2, 2], "violations": [{"index": 1}, {"index": 0}]}, "_helper": [1]}}
+    other = {"fam": {"r": {"subjects": [2, 10], "violations": [{"index": 0}, {"index": 1}, {"index": 0}]}}}
+    assert _normalised(one) == _normalised(other)
+    other["fam"]["r"]["violations"] = [{"index": 0}]
+    assert _normalised(one) != _normalised(other)
+    del other["fam"]["r"]
+    assert _normalised(one) != _normalised(other)
+
+
+def test_a_table_without_opa_figures_has_no_opa_columns(plan: str) -> None:
+    assert "opa" not in _table([measure(plan, jobs=1)])
