@@ -1,17 +1,32 @@
-"""The compiled input's `index`: where each kind of device and each data class is, by position.
+"""The compiled input's `index`: where each kind of device and each data class is, by position,
+and which elements hold each value of an enumerated property.
 
 A rule about one kind of element (head ends, links carrying payment data) would otherwise test
 every element of a collection, and the embedded engine pays ~10 µs per element tested whatever
 the test: at 10k elements a scan for a data class few links carry costs a quarter of a second.
 An index turns that scan into a walk over the elements it is about. Every vocabulary word is a
-key, with an empty list when nothing matches, as every other property is spelled out."""
+key, with an empty list when nothing matches, as every other property is spelled out.
+
+The value maps (`links_by_integrity`, `devices_by_firmware`, …) serve the rules that test a
+property: in a mostly compliant plan few elements hold a weak value, so a rule walks the weak
+values' lists and tests only those elements for what it is about. A switch (`tamper_detection`,
+`logged`) is keyed `on` / `off` as in the deployment language; a reference that may be absent
+(`signed_by_kind`) is keyed `none` when it is."""
 from __future__ import annotations
 
 from typing import Any, Callable, Iterable, Sequence
 
-from .vocab import DATA_CLASSES, DEVICE_KINDS, DOMAIN_KINDS
+from .vocab import (
+    AUTHENTICATION, DATA_CLASSES, DEVICE_KINDS, DOMAIN_KINDS, ENCRYPTION, FIRMWARE, INTEGRITY, MEDIA,
+    PARTY_KINDS, SWITCH,
+)
 
 Element = dict[str, Any]
+
+
+# Keys of the maps of properties that may be absent: the vocabulary, and `none` for absent.
+LINK_MEDIA = (*MEDIA, "none")
+PARTY_REF_KINDS = (*PARTY_KINDS, "none")
 
 
 def build_index(devices: Sequence[Element], links: Sequence[Element], flows: Sequence[Element]) -> dict[str, dict[str, list[int]]]:
@@ -22,7 +37,30 @@ def build_index(devices: Sequence[Element], links: Sequence[Element], flows: Seq
         "devices_by_data": _positions(DATA_CLASSES, devices, lambda d: d["handles"]),
         "links_by_data": _positions(DATA_CLASSES, links, lambda l: l["carries"]),
         "flows_by_data": _positions(DATA_CLASSES, flows, lambda f: (f["data"],)),
+        **value_index(devices, links, flows),
     }
+
+
+def value_index(devices: Sequence[Element], links: Sequence[Element], flows: Sequence[Element]) -> dict[str, dict[str, list[int]]]:
+    """Per value of an enumerated property, the ascending positions of the elements holding it:
+    each element is under exactly one key of each map."""
+    return {
+        "devices_by_firmware": _positions(FIRMWARE, devices, lambda d: (d["firmware"],)),
+        "devices_by_owner_kind": _positions(PARTY_REF_KINDS, devices, lambda d: (d["owner_kind"] or "none",)),
+        "devices_by_control_by_kind": _positions(PARTY_REF_KINDS, devices, lambda d: (d["control_by_kind"] or "none",)),
+        "devices_by_tamper_detection": _positions(SWITCH, devices, lambda d: (_switch(d["tamper_detection"]),)),
+        "links_by_medium": _positions(LINK_MEDIA, links, lambda l: (l["medium"] or "none",)),
+        "links_by_encryption": _positions(ENCRYPTION, links, lambda l: (l["encryption"],)),
+        "links_by_authentication": _positions(AUTHENTICATION, links, lambda l: (l["authentication"],)),
+        "links_by_integrity": _positions(INTEGRITY, links, lambda l: (l["integrity"],)),
+        "flows_by_signed_by_kind": _positions(PARTY_REF_KINDS, flows, lambda f: (f["signed_by_kind"] or "none",)),
+        "flows_by_non_repudiation": _positions(SWITCH, flows, lambda f: (_switch(f["non_repudiation"]),)),
+        "flows_by_logged": _positions(SWITCH, flows, lambda f: (_switch(f["logged"]),)),
+    }
+
+
+def _switch(value: bool) -> str:
+    return "on" if value else "off"
 
 
 def _positions(words: Sequence[str], elements: Sequence[Element],

@@ -50,3 +50,25 @@ _held_before(held, words, k) if {
 	some word in array.slice(words, 0, k)
 	word in held
 }
+
+# utility_kinds: the party kinds only the deployment's utility has: ["utility"] when it is the only
+# party of kind utility (a deployment's utility is a utility party), else []. An element under
+# such a kind in a map keyed by party kind (`devices_by_owner_kind`) has the utility as its party,
+# so a rule that requires the utility walks the other keys' lists only.
+utility_kinds := ["utility"] if {
+	input.parties[input.deployment.utility_idx].kind == "utility"
+	count([p | some p in input.parties; p.kind == "utility"]) == 1
+} else := []
+
+# listed_except(index, words): the positions a value map of `input.index` lists under any value
+# other than `words`, in no set order. A rule that requires a property to take one of `words`
+# (integrity mac or signature) walks only the elements that hold another value (a plan that is
+# mostly compliant has few) and tests each for what the rule is about, instead of testing every
+# element it is about for the property. The rule names the values that pass, so a value added to
+# the vocabulary later is walked: silence never passes. Value maps list each position once.
+listed_except(index, words) := [i |
+	some word
+	positions := index[word]
+	not word in words
+	some i in positions
+]

@@ -17,15 +17,18 @@ _ciphers := ["aes_128", "aes_256", "tls_1_2", "tls_1_3", "dtls", "ipsec"]
 # concat, not sprintf: regopy wraps a concat result passed to sprintf("%s") in quotes.
 _named(l, classes) := concat(", ", [c | some c in l.carries; c in classes])
 
-_strong_integrity(l) if l.integrity in ["mac", "signature"]
+# Subjects: the index lists concatenated without a test (a link carrying both classes is listed
+# twice; Python counts each subject once).
+_management_links := lib.listed(input.index.links_by_data, _management_data)
 
-_mutual(l) if l.authentication == "mutual"
+# Violations walk the links whose protection falls short, which a mostly compliant plan has few
+# of, and test each for carrying diagnostics or configuration; walking the subjects would test
+# every link that carries them.
+_weak_integrity := lib.listed_except(input.index.links_by_integrity, ["mac", "signature"])
 
-_encrypted(l) if l.encryption in _ciphers
+_not_mutual := lib.listed_except(input.index.links_by_authentication, ["mutual"])
 
-# Subjects, computed once and shared by the rules that examine the same elements; each rule's
-# violations scan only its subjects.
-_management_links := lib.listed_holding(input.index.links_by_data, _management_data, input.links, "carries")
+_unencrypted := lib.listed_except(input.index.links_by_encryption, _ciphers)
 
 # METADATA
 # title: Diagnostic and configuration traffic is integrity-protected
@@ -46,9 +49,9 @@ diagnostics_integrity := {
 	"subjects": _management_links,
 	"violations": [lib.violation("links", i, msg, "integrity mac or signature", sprintf("integrity %s", [l.integrity])) |
 		links := input.links
-		some i in _management_links
+		some i in _weak_integrity
 		l := links[i]
-		not _strong_integrity(l)
+		lib.any_of(l.carries, _management_data)
 		msg := concat("", [
 			l.id, " carries ", _named(l, _management_data),
 			sprintf(" between %s and %s with integrity %s; health reports or settings could be altered in transit", [l.from, l.to, l.integrity]),
@@ -75,9 +78,9 @@ diagnostics_authentication := {
 	"subjects": _management_links,
 	"violations": [lib.violation("links", i, msg, "authentication mutual", sprintf("authentication %s", [l.authentication])) |
 		links := input.links
-		some i in _management_links
+		some i in _not_mutual
 		l := links[i]
-		not _mutual(l)
+		lib.any_of(l.carries, _management_data)
 		msg := concat("", [
 			l.id, " carries ", _named(l, _management_data),
 			sprintf(" between %s and %s with authentication %s; a masquerading device or manager could send false diagnostics or settings", [l.from, l.to, l.authentication]),
@@ -104,9 +107,9 @@ diagnostics_encrypted := {
 	"subjects": _management_links,
 	"violations": [lib.violation("links", i, msg, "encryption other than none", sprintf("encryption %s", [l.encryption])) |
 		links := input.links
-		some i in _management_links
+		some i in _unencrypted
 		l := links[i]
-		not _encrypted(l)
+		lib.any_of(l.carries, _management_data)
 		msg := concat("", [
 			l.id, " carries ", _named(l, _management_data),
 			sprintf(" between %s and %s with encryption %s; an eavesdropper learns device health and settings useful for an attack", [l.from, l.to, l.encryption]),

@@ -26,14 +26,6 @@ _takes_firmware(d) if {
 	_enabled("installation.firmware_upgrade")
 }
 
-_signed_firmware(d) if d.firmware == "signed"
-
-# A MAC or a signature, and mutual authentication. Written out rather than as two helpers: it
-# runs once per link, and each nested call costs the embedded engine more than its test.
-_link_protected(l) if {
-	l.integrity in ["mac", "signature"]
-	l.authentication == "mutual"
-}
 
 # The utility, or the owner of the device the image is for (a peer utility for its own meters).
 # One definition with `else`, not several: rego-cpp evaluates every definition of a function
@@ -52,9 +44,36 @@ _signer_text(f) := "without a signature" if f.signed_by == null
 # Subjects, computed once and shared by the rules that examine the same elements; each rule's
 # violations scan only its subjects, reached through the collection bound to a local name
 # (`devices[i]` is a sixth cheaper in the embedded engine than `input.devices[i]`).
-_firmware_devices := [i | some i; d := input.devices[i]; _takes_firmware(d)]
+# With remote upgrades every meter takes firmware: its list is taken whole, and only the devices
+# of the other target kinds are tested for handling firmware images (a meter is listed twice
+# when both hold; Python counts each subject once).
+_firmware_devices := array.concat(_upgraded_meters, [i |
+	devices := input.devices
+	some i in lib.listed(input.index.devices_by_kind, _kinds_tested)
+	"firmware_image" in devices[i].handles
+])
+
+_upgraded_meters := input.index.devices_by_kind.meter if _enabled("installation.firmware_upgrade")
+
+default _upgraded_meters := []
+
+_kinds_tested := [k | some k in _firmware_targets; k != "meter"] if {
+	_enabled("installation.firmware_upgrade")
+} else := _firmware_targets
 
 _firmware_links := input.index.links_by_data.firmware_image
+
+# Violations walk the elements that lack a protection, which a mostly compliant plan has few of,
+# and test each for what the rule is about: a device running unsigned firmware for taking
+# firmware updates, a link without a MAC or signature, or without mutual authentication, for
+# carrying images or registrations. A link met in both lists gives the same finding twice,
+# which Python counts once.
+_unsigned_devices := lib.listed_except(input.index.devices_by_firmware, ["signed"])
+
+_unprotected_links := array.concat(
+	lib.listed_except(input.index.links_by_integrity, ["mac", "signature"]),
+	lib.listed_except(input.index.links_by_authentication, ["mutual"]),
+)
 
 _registration_links := input.index.links_by_data.device_registration
 
@@ -80,9 +99,9 @@ firmware_signed := {
 	"subjects": _firmware_devices,
 	"violations": [lib.violation("devices", i, msg, "firmware signed", sprintf("firmware %s", [d.firmware])) |
 		devices := input.devices
-		some i in _firmware_devices
+		some i in _unsigned_devices
 		d := devices[i]
-		not _signed_firmware(d)
+		_takes_firmware(d)
 		msg := sprintf(
 			"%s (%s) takes firmware updates but runs %s firmware; a tampered or counterfeit image would be installed",
 			[d.id, d.kind, d.firmware],
@@ -109,9 +128,9 @@ firmware_link_protected := {
 	"subjects": _firmware_links,
 	"violations": [lib.violation("links", i, msg, "integrity mac or signature, authentication mutual", sprintf("integrity %s, authentication %s", [l.integrity, l.authentication])) |
 		links := input.links
-		some i in _firmware_links
+		some i in _unprotected_links
 		l := links[i]
-		not _link_protected(l)
+		"firmware_image" in l.carries
 		msg := sprintf(
 			"%s carries firmware_image between %s and %s with integrity %s and authentication %s; an altered image or one pushed by an impostor could reach the devices",
 			[l.id, l.from, l.to, l.integrity, l.authentication],
@@ -139,9 +158,9 @@ registration_protected := {
 	"subjects": _registration_links,
 	"violations": [lib.violation("links", i, msg, "integrity mac or signature, authentication mutual", sprintf("integrity %s, authentication %s", [l.integrity, l.authentication])) |
 		links := input.links
-		some i in _registration_links
+		some i in _unprotected_links
 		l := links[i]
-		not _link_protected(l)
+		"device_registration" in l.carries
 		msg := sprintf(
 			"%s carries device_registration between %s and %s with integrity %s and authentication %s; a rogue device could register or a registration be altered",
 			[l.id, l.from, l.to, l.integrity, l.authentication],

@@ -171,10 +171,8 @@ premise_control_authenticated := {
 	"subjects": _premise_control_links,
 	"violations": [lib.violation("links", i, msg, "authentication mutual", l.authentication) |
 		links := input.links
-		some j
-		i := _premise_control_links[j]
+		some i in _premise_not_mutual
 		l := links[i]
-		l.authentication != "mutual"
 		msg := concat("", [
 			"link ", l.id, " (", l.from, " to ", l.to, ") carries ", _control_carried(l),
 			" to premise equipment with authentication ", l.authentication,
@@ -204,8 +202,7 @@ premise_control_path_secured := {
 	"subjects": _premise_control_links,
 	"violations": [lib.violation("links", i, msg, "encryption set; integrity mac or signature", actual) |
 		links := input.links
-		some j
-		i := _premise_control_links[j]
+		some i in _premise_unsecured
 		l := links[i]
 		gaps := array.concat(
 			[x | l.encryption == "none"; x := "is not encrypted"],
@@ -470,7 +467,28 @@ _or_none(s) := s if {
 	s != ""
 } else := "none"
 
-# Lists built once per evaluation and shared by a rule's subjects and violations.
-_premise_control_links := [i | some i; l := input.links[i]; _premise_control_link(l)]
+# Lists built once per evaluation and shared by a rule's subjects and violations. Each scans every
+# link, so it is built only when the deployment uses third-party management (the runner also
+# applies `use_cases`; repeated here so an OPA server queried directly gives the same answer).
+_premise_control_links := [i | _third_party_management; some i; l := input.links[i]; _premise_control_link(l)]
 
-_third_party_data_links := [i | some i; l := input.links[i]; _customer_data_to_third_party(l)]
+_third_party_data_links := [i | _third_party_management; some i; l := input.links[i]; _customer_data_to_third_party(l)]
+
+_third_party_management if "customer.third_party_management" in input.deployment.use_cases
+
+# Violations of the premise control rules walk the links whose protection falls short, which a
+# mostly compliant plan has few of, and test each for carrying control to premise equipment. A
+# link met in both lists gives the same finding twice, which Python counts once.
+_premise_not_mutual := [i |
+	_third_party_management
+	links := input.links
+	some i in lib.listed_except(input.index.links_by_authentication, ["mutual"])
+	_premise_control_link(links[i])
+]
+
+_premise_unsecured := [i |
+	_third_party_management
+	links := input.links
+	some i in array.concat(input.index.links_by_encryption.none, lib.listed_except(input.index.links_by_integrity, ["mac", "signature"]))
+	_premise_control_link(links[i])
+]
