@@ -134,15 +134,15 @@ def test_a_well_formed_custom_rule_loads(tmp_path: Path) -> None:
 
 
 def test_a_helper_with_another_arity_than_a_builtin_one_is_refused(tmp_path: Path) -> None:
-    builtin = next(h for m in load_catalog().files for h in function_heads(m.source, m.path) if h.name == "_mutual")
-    directory = write_rule(tmp_path, helper="_mutual(d, 1)", definition="_mutual(d, n) if d.redundancy > n")
+    builtin = next(h for m in load_catalog().files for h in function_heads(m.source, m.path) if h.name == "_logs")
+    directory = write_rule(tmp_path, helper="_logs(d, 1)", definition="_logs(d, n) if d.redundancy > n")
     with pytest.raises(PolicyError) as err:
         load_catalog([directory])
     message = str(err.value)
-    assert f"function _mutual takes 2 argument(s) here but 1 at {builtin.path}:{builtin.line}" in message
+    assert f"function _logs takes 2 argument(s) here but 1 at {builtin.path}:{builtin.line}" in message
     assert err.value.where == f"{directory / 'acme.rego'}:29"
     code, _, cli_err = run("check", RIVERSIDE, "--policy", str(directory))
-    assert code == 3 and "function _mutual takes 2 argument(s)" in cli_err
+    assert code == 3 and "function _logs takes 2 argument(s)" in cli_err
 
 
 def test_two_custom_directories_with_clashing_helpers_are_refused(tmp_path: Path) -> None:
