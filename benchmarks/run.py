@@ -22,6 +22,7 @@ assertions in the test suite.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import shutil
@@ -31,6 +32,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Callable
 
 STAGES = ("read", "parse", "resolve", "emit", "validate", "handover", "evaluate", "results", "render")
 ROOT = Path(__file__).resolve().parent.parent
@@ -94,7 +96,9 @@ def measure(path: str, jobs: int | None = None, memory_mb: int | None = None, op
 
     stage("render", render)
     if opa:
-        times.update(opa_evaluation(opa, catalog.files, doc, raw))
+        judge = functools.partial(evaluate_deployment, catalog.rules, doc,
+                                  controls=controls_for(doc["deployment"]["standards"]))
+        times.update(opa_evaluation(opa, catalog.files, doc, lambda other: judge(other).results == report.results))
     times["elements"] = len(doc["devices"]) + len(doc["links"]) + len(doc["flows"])
     # the evaluating processes run side by side: their peaks added bound the memory in use
     times["peak_mb"] = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -102,10 +106,11 @@ def measure(path: str, jobs: int | None = None, memory_mb: int | None = None, op
     return times
 
 
-def opa_evaluation(binary: str, modules: list, doc: dict, embedded_raw: dict) -> dict[str, float]:
+def opa_evaluation(binary: str, modules: list, doc: dict, same: Callable[[dict], bool]) -> dict[str, float]:
     """`opa eval --metrics` of the same input and policies: OPA's query evaluation seconds (its
     `timer_rego_query_eval_ns`; the whole command's when it reports none), the command's wall
-    seconds, and 1.0 when its rule results are the embedded engine's (0.0 otherwise)."""
+    seconds, and 1.0 when `same` finds OPA's raw output judged as the embedded engine's was
+    (0.0 otherwise)."""
     from amisec.engine.bundle import standards_data, write_bundle
     from amisec.engine.opa_cli import eval_command, read_eval_output
 
@@ -122,25 +127,7 @@ def opa_evaluation(binary: str, modules: list, doc: dict, embedded_raw: dict) ->
     metrics = json.loads(done.stdout).get("metrics") or {}
     evaluated = metrics.get("timer_rego_query_eval_ns")
     return {"opa_evaluate": evaluated / 1e9 if isinstance(evaluated, (int, float)) else wall,
-            "opa_wall": wall, "opa_same": float(_normalised(value) == _normalised(embedded_raw))}
-
-
-def _normalised(raw: dict) -> dict:
-    """Rule results as sets: engines may list subjects and violations in another order (rego-cpp
-    sorts numbers as strings) or more than once, which the results join takes care of."""
-    def rules(node: dict, path: str) -> dict:
-        out = {}
-        for key, value in node.items():
-            if key.startswith("_"):
-                continue
-            if isinstance(value, dict) and {"subjects", "violations"} <= set(value):
-                out[f"{path}{key}"] = (sorted({json.dumps(v, sort_keys=True) for v in value["subjects"]}),
-                                       sorted({json.dumps(v, sort_keys=True) for v in value["violations"]}))
-            elif isinstance(value, dict):
-                out.update(rules(value, f"{path}{key}."))
-        return out
-
-    return rules(raw, "")
+            "opa_wall": wall, "opa_same": float(same(value))}
 
 
 def _one_run(path: str, jobs: int | None, memory_mb: int | None, opa: str | None = None) -> dict[str, float]:
