@@ -383,5 +383,28 @@ def standards_cmd(standard: str | None, fmt: str) -> None:
     STANDARDS_FORMATS[fmt]([row for key in keys for row in standards_table(key)], click.get_text_stream("stdout"))
 
 
+def run() -> None:
+    """The `amisec` program: `main`, then exit at once, without tearing down what the run built.
+
+    A large check leaves the embedded engine's input (about a kilobyte per value) and millions of
+    Python objects behind; freeing them one by one at exit took 0.2 s of a 5 s check at 10k
+    elements, and nothing needs it: every output file is closed by then, and the standard streams
+    are flushed here."""
+    try:
+        main()  # standalone mode: always ends in SystemExit
+        code: Any = 0
+    except SystemExit as done:
+        code = done.code
+    if isinstance(code, str):  # as `sys.exit("message")` does: the message, then status 1
+        click.echo(code, err=True)
+        code = 1
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a reader that went away, or a closed stream: nothing to flush into
+            pass
+    os._exit(code if isinstance(code, int) else 0)
+
+
 if __name__ == "__main__":
-    main()
+    run()

@@ -130,3 +130,45 @@ def test_test_command_reports_a_mismatching_case(tmp_path: Path, policies: Path)
     code, out, _ = run("test", str(policies))
     assert code == 1
     assert "FAIL  ACME-T-001: unsigned firmware fails" in out and "got [meters]" in out
+
+
+def _program(*args: str, **options) -> "subprocess.CompletedProcess[str]":
+    """`amisec` as installed: `run`, which ends the process without tearing it down."""
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-c", "from amisec.cli import run; run()", *args],
+                          capture_output=True, text=True, timeout=120, **options)
+
+
+def test_the_program_writes_every_output_before_it_exits(tmp_path: Path, policies: Path) -> None:
+    plan = write_deployment(tmp_path / "plan.ami")
+    saved = tmp_path / "report.json"
+    done = _program("check", str(plan), "--policy-dir", str(policies), "-f", "json", "-f", f"sarif:{saved.with_suffix('.sarif')}",
+                    "-f", f"json:{saved}")
+    assert done.returncode == 1, done.stderr
+    assert json.loads(done.stdout) == json.loads(saved.read_text(encoding="utf-8"))  # stdout flushed, whole
+    assert json.loads(saved.with_suffix(".sarif").read_text(encoding="utf-8"))["runs"]
+    assert done.stderr == ""
+
+
+def test_the_program_keeps_the_exit_codes_and_messages(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.ami"
+    bad.write_text('party metro "Metro" : utilty\n', encoding="utf-8")
+    done = _program("check", str(bad))
+    assert done.returncode == 2 and "bad.ami:1:" in done.stderr and "Traceback" not in done.stderr
+    assert _program("--version").stdout.startswith("amisec")
+    assert _program("no-such-command").returncode == 2
+
+
+def test_the_program_stops_quietly_when_its_reader_goes_away(tmp_path: Path, policies: Path) -> None:
+    import subprocess
+    import sys
+
+    plan = write_deployment(tmp_path / "plan.ami")
+    with subprocess.Popen([sys.executable, "-c", "from amisec.cli import run; run()", "check", str(plan),
+                           "--policy-dir", str(policies), "-f", "json"],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+        proc.stdout.close()  # like `| head -0`: gone before the report is written (start-up takes longer)
+        _, err = proc.communicate(timeout=120)
+    assert b"Traceback" not in err and b"Exception ignored" not in err, err
