@@ -21,7 +21,7 @@ element's id). A schema using any other rule is validated the ordinary way.
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Hashable
+from typing import Any, Callable, Hashable, Sequence
 
 from cerberus import Validator
 from cerberus.schema import UnvalidatedSchema
@@ -30,6 +30,7 @@ _SUPPORTED = frozenset({"type", "required", "nullable", "allowed", "min", "regex
 # Rules under which a number's verdict depends on its type and on whether it is below `min` only.
 _ORDERED = frozenset({"type", "required", "nullable", "min"})
 _NUMBERS = (int, float, bool)
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 def supported(schema: dict[str, Any]) -> bool:
@@ -82,11 +83,18 @@ class _Columns:
 
     def mapping(self, schema: dict[str, Any], rows: list[dict[str, Any]]) -> None:
         """Dicts governed by the field rules in `schema`."""
-        self.key_sets.append((schema, {tuple(row): row for row in rows}))
+        key_sets = {tuple(row): row for row in rows}
+        self.key_sets.append((schema, key_sets))
+        if len(key_sets) == 1:  # the common case: every row has the same keys in the same order
+            (keys,) = key_sets
+            columns = dict(zip(keys, zip(*map(dict.values, rows)))) if rows else {}
+            for field, rule in schema.items():
+                self.governed(rule, columns.get(field, ()))
+            return
         for field, rule in schema.items():
             self.governed(rule, [row[field] for row in rows if field in row])
 
-    def governed(self, rule: dict[str, Any], values: list[Any]) -> None:
+    def governed(self, rule: dict[str, Any], values: Sequence[Any]) -> None:
         """Values governed by one field rule."""
         inner = rule.get("schema")
         if inner is None:
@@ -104,26 +112,29 @@ class _Columns:
         else:
             self.governed(inner, [x for v in values if type(v) is list for x in v])
 
-    def _leaf(self, rule: dict[str, Any], values: list[Any], key: Callable[[Any], Hashable]) -> None:
+    def _leaf(self, rule: dict[str, Any], values: Sequence[Any], key: Callable[[Any], Hashable]) -> None:
         distinct = self._distinct(rule)
+        if len(values) > 1 and len(kinds := set(map(type, values))) == 1 and kinds <= _SCALARS:
+            values = set(values)  # of one type, equal values have equal keys (1 and True do not)
         for value in values:
             distinct.setdefault(key(value), value)
 
-    def _smallest_numbers(self, rule: dict[str, Any], values: list[Any]) -> None:
+    def _smallest_numbers(self, rule: dict[str, Any], values: Sequence[Any]) -> None:
         """Of each type of number, the smallest (a NaN, which compares with nothing, on its own);
         other values as `_leaf` keeps them."""
         distinct = self._distinct(rule)
-        if values and set(map(type, values)) == {int}:  # the common column: positions, counts
-            kept = distinct.get(int)
-            distinct[int] = min(values) if kept is None else min(kept, min(values))
-            return
-        for value in values:
-            kind = type(value)
-            if kind in _NUMBERS and value == value:
-                kept = distinct.get(kind)
-                if kept is None or value < kept:
-                    distinct[kind] = value
-            else:
+        kinds = set(map(type, values))
+        for kind in kinds:
+            of_kind = values if len(kinds) == 1 else [v for v in values if type(v) is kind]
+            if kind in _NUMBERS:
+                ordered = [v for v in of_kind if v == v] if kind is float else of_kind
+                if ordered:
+                    kept = distinct.get(kind)
+                    distinct[kind] = min(ordered) if kept is None else min(kept, min(ordered))
+                if len(ordered) == len(of_kind):
+                    continue
+                of_kind = [v for v in of_kind if v != v]
+            for value in set(of_kind) if kind in _SCALARS else of_kind:
                 distinct.setdefault(_distinct_key(value), value)
 
     def _distinct(self, rule: dict[str, Any]) -> dict[Hashable, Any]:
