@@ -93,3 +93,15 @@ def test_cuts_fall_at_statement_starts_and_not_after_a_trailing_comma() -> None:
     assert all(text[c - 1] == "\n" and text[c:].startswith(("party", "agreement")) for c in cuts)
     assert cuts == sorted(set(cuts))
     assert pieces.cut_points("", 4) == [] and pieces.cut_points("# only a comment\n", 2) == []
+
+
+def test_the_piece_parsed_here_is_the_larger_one() -> None:
+    # the forked pieces also pickle their statements back; the first piece, parsed in this
+    # process, is longer by that much, the others alike
+    text = "".join(f'party p{i} "P" : utility\n' for i in range(10_000))
+    for count in (2, 3, 4):
+        bounds = [0, *pieces.cut_points(text, count), len(text)]
+        sizes = [b - a for a, b in zip(bounds, bounds[1:])]
+        assert len(sizes) == count
+        assert sizes[0] == pytest.approx(pieces._FIRST_PIECE_WEIGHT * sizes[1], rel=0.01)
+        assert max(sizes[1:]) - min(sizes[1:]) <= 30
