@@ -63,3 +63,16 @@ def test_a_different_opa_result_is_reported(plan: str, fake_opa: str, monkeypatc
 
 def test_a_table_without_opa_figures_has_no_opa_columns(plan: str) -> None:
     assert "opa" not in _table([measure(plan, jobs=1)])
+
+
+def test_a_run_in_its_own_process_has_its_wall_time_and_amisec_side(plan: str, fake_opa: str) -> None:
+    from benchmarks.run import AMISEC_SIDE, _one_run
+
+    row = _one_run(plan, 1, None, fake_opa)
+    # the process's wall time, OPA's part taken out, holds every stage and the start-up besides
+    assert sum(row[s] for s in STAGES) < row["wall"]
+    header, _, line = _table([row]).splitlines()[:3]
+    cells = dict(zip([h.strip() for h in header.strip("|").split("|")], [c.strip() for c in line.strip("|").split("|")]))
+    assert float(cells["wall s"]) == pytest.approx(row["wall"], abs=0.01)
+    assert float(cells["amisec side s"]) == pytest.approx(sum(row[s] for s in AMISEC_SIDE), abs=0.01)
+    assert set(AMISEC_SIDE) == set(STAGES) - {"handover", "evaluate"}
