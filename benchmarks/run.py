@@ -194,8 +194,8 @@ def main() -> None:
     if args.opa and shutil.which(args.opa) is None:
         ap.error(f"--opa: no binary {args.opa!r} (install Open Policy Agent, or name its path)")
     if args.measure:
-        print(json.dumps(measure(args.measure, args.jobs, args.memory, args.opa)))
-        return
+        print(json.dumps(measure(args.measure, args.jobs, args.memory, args.opa)), flush=True)
+        os._exit(0)  # as `amisec` ends: without tearing down the engine's input (`cli.run`)
     if args.startup:
         startup(args.runs)
         return
