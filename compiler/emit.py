@@ -139,11 +139,14 @@ def _domains(model: Model, r: _Resolver) -> list[dict[str, Any]]:
 
 def _devices(model: Model, r: _Resolver, utility: str | None) -> list[dict[str, Any]]:
     out = []
+    # per agreement, once: thousands of devices are controlled under one service contract that
+    # covers thousands of them
+    covered = {a.id: frozenset(x.id for x in a.covers) for a in model.agreements}
     for d in model.devices:
         c = d.control
         by = c.by if c else None
         agreement = r.element(c.agreement) if c else None
-        covers = bool(agreement and any(x.id == d.id for x in agreement.covers))
+        covers = bool(agreement) and d.id in covered.get(agreement.id, ())
         parties_of_agreement = {p.id for p in agreement.between} if agreement else set()
         out.append(
             {

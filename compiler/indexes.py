@@ -14,7 +14,7 @@ values' lists and tests only those elements for what it is about. A switch (`tam
 (`signed_by_kind`) is keyed `none` when it is."""
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 from .vocab import (
     AUTHENTICATION, DATA_CLASSES, DEVICE_KINDS, DOMAIN_KINDS, ENCRYPTION, FIRMWARE, INTEGRITY, MEDIA,
@@ -32,11 +32,11 @@ PARTY_REF_KINDS = (*PARTY_KINDS, "none")
 def build_index(devices: Sequence[Element], links: Sequence[Element], flows: Sequence[Element]) -> dict[str, dict[str, list[int]]]:
     """Per vocabulary word, the ascending positions of the elements it applies to."""
     return {
-        "devices_by_kind": _positions(DEVICE_KINDS, devices, lambda d: (d["kind"],)),
-        "devices_by_domain_kind": _positions(DOMAIN_KINDS, devices, lambda d: (d["domain_kind"],)),
-        "devices_by_data": _positions(DATA_CLASSES, devices, lambda d: d["handles"]),
-        "links_by_data": _positions(DATA_CLASSES, links, lambda l: l["carries"]),
-        "flows_by_data": _positions(DATA_CLASSES, flows, lambda f: (f["data"],)),
+        "devices_by_kind": _positions(DEVICE_KINDS, [d["kind"] for d in devices]),
+        "devices_by_domain_kind": _positions(DOMAIN_KINDS, [d["domain_kind"] for d in devices]),
+        "devices_by_data": _positions_of_lists(DATA_CLASSES, [d["handles"] for d in devices]),
+        "links_by_data": _positions_of_lists(DATA_CLASSES, [l["carries"] for l in links]),
+        "flows_by_data": _positions(DATA_CLASSES, [f["data"] for f in flows]),
         **value_index(devices, links, flows),
     }
 
@@ -45,17 +45,17 @@ def value_index(devices: Sequence[Element], links: Sequence[Element], flows: Seq
     """Per value of an enumerated property, the ascending positions of the elements holding it:
     each element is under exactly one key of each map."""
     return {
-        "devices_by_firmware": _positions(FIRMWARE, devices, lambda d: (d["firmware"],)),
-        "devices_by_owner_kind": _positions(PARTY_REF_KINDS, devices, lambda d: (d["owner_kind"] or "none",)),
-        "devices_by_control_by_kind": _positions(PARTY_REF_KINDS, devices, lambda d: (d["control_by_kind"] or "none",)),
-        "devices_by_tamper_detection": _positions(SWITCH, devices, lambda d: (_switch(d["tamper_detection"]),)),
-        "links_by_medium": _positions(LINK_MEDIA, links, lambda l: (l["medium"] or "none",)),
-        "links_by_encryption": _positions(ENCRYPTION, links, lambda l: (l["encryption"],)),
-        "links_by_authentication": _positions(AUTHENTICATION, links, lambda l: (l["authentication"],)),
-        "links_by_integrity": _positions(INTEGRITY, links, lambda l: (l["integrity"],)),
-        "flows_by_signed_by_kind": _positions(PARTY_REF_KINDS, flows, lambda f: (f["signed_by_kind"] or "none",)),
-        "flows_by_non_repudiation": _positions(SWITCH, flows, lambda f: (_switch(f["non_repudiation"]),)),
-        "flows_by_logged": _positions(SWITCH, flows, lambda f: (_switch(f["logged"]),)),
+        "devices_by_firmware": _positions(FIRMWARE, [d["firmware"] for d in devices]),
+        "devices_by_owner_kind": _positions(PARTY_REF_KINDS, [d["owner_kind"] or "none" for d in devices]),
+        "devices_by_control_by_kind": _positions(PARTY_REF_KINDS, [d["control_by_kind"] or "none" for d in devices]),
+        "devices_by_tamper_detection": _positions(SWITCH, [_switch(d["tamper_detection"]) for d in devices]),
+        "links_by_medium": _positions(LINK_MEDIA, [l["medium"] or "none" for l in links]),
+        "links_by_encryption": _positions(ENCRYPTION, [l["encryption"] for l in links]),
+        "links_by_authentication": _positions(AUTHENTICATION, [l["authentication"] for l in links]),
+        "links_by_integrity": _positions(INTEGRITY, [l["integrity"] for l in links]),
+        "flows_by_signed_by_kind": _positions(PARTY_REF_KINDS, [f["signed_by_kind"] or "none" for f in flows]),
+        "flows_by_non_repudiation": _positions(SWITCH, [_switch(f["non_repudiation"]) for f in flows]),
+        "flows_by_logged": _positions(SWITCH, [_switch(f["logged"]) for f in flows]),
     }
 
 
@@ -63,10 +63,21 @@ def _switch(value: bool) -> str:
     return "on" if value else "off"
 
 
-def _positions(words: Sequence[str], elements: Sequence[Element],
-               words_of: Callable[[Element], Iterable[str]]) -> dict[str, list[int]]:
+# The values are taken out first, by a comprehension, so the loops below call nothing per element:
+# they build 16 maps over every device, link and flow (100k elements: 0.77 s with a function
+# called per element).
+def _positions(words: Sequence[str], values: Sequence[str]) -> dict[str, list[int]]:
+    """Per word, the positions whose value it is."""
     out: dict[str, list[int]] = {word: [] for word in words}
-    for i, element in enumerate(elements):
-        for word in words_of(element):
+    for i, word in enumerate(values):
+        out[word].append(i)
+    return out
+
+
+def _positions_of_lists(words: Sequence[str], lists: Sequence[Iterable[str]]) -> dict[str, list[int]]:
+    """Per word, the positions whose list holds it."""
+    out: dict[str, list[int]] = {word: [] for word in words}
+    for i, held in enumerate(lists):
+        for word in held:
             out[word].append(i)
     return out
