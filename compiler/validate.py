@@ -51,47 +51,48 @@ def index_ids(model: Model, problems: list[Diagnostic]) -> dict[str, Located]:
     return ids
 
 
-def _refs(model: Model) -> Iterator[tuple[Ref, tuple[str, ...], str]]:
-    """Every reference in the model with the collections it may point into and what it is for."""
+def _refs(model: Model) -> Iterator[tuple[Ref, tuple[str, ...], str, str | None]]:
+    """Every reference in the model with the collections it may point into and what it is for
+    (`what.format(whose)`: the words are put together only for a reference that is wrong)."""
     if model.deployment and model.deployment.utility:
-        yield model.deployment.utility, ("parties",), "the deployment's utility"
+        yield model.deployment.utility, ("parties",), "the deployment's utility", None
     for a in model.agreements:
         for r in a.between:
-            yield r, ("parties",), f"a party of agreement {a.id}"
+            yield r, ("parties",), "a party of agreement {}", a.id
         for r in a.covers:
-            yield r, ("devices", "links"), f"what agreement {a.id} covers"
+            yield r, ("devices", "links"), "what agreement {} covers", a.id
     for d in model.domains:
         if d.customer:
-            yield d.customer, ("parties",), f"the customer of domain {d.id}"
+            yield d.customer, ("parties",), "the customer of domain {}", d.id
     for dev in model.devices:
-        yield dev.domain, ("domains",), f"the domain of device {dev.id}"
+        yield dev.domain, ("domains",), "the domain of device {}", dev.id
         if dev.owner:
-            yield dev.owner, ("parties",), f"the owner of device {dev.id}"
+            yield dev.owner, ("parties",), "the owner of device {}", dev.id
         c = dev.control
         if c:
-            yield c.by, ("parties",), f"the controller of device {dev.id}"
+            yield c.by, ("parties",), "the controller of device {}", dev.id
             if c.party:
-                yield c.party, ("parties",), f"the party {c.basis} of device {dev.id}"
+                yield c.party, ("parties",), f"the party {c.basis} of device {{}}", dev.id
             if c.agreement:
-                yield c.agreement, ("agreements",), f"the agreement device {dev.id} is controlled under"
+                yield c.agreement, ("agreements",), "the agreement device {} is controlled under", dev.id
     for link in model.links:
-        yield link.source, ("devices",), f"an end of link {link.id}"
-        yield link.target, ("devices",), f"an end of link {link.id}"
+        yield link.source, ("devices",), "an end of link {}", link.id
+        yield link.target, ("devices",), "an end of link {}", link.id
     for f in model.flows:
-        yield f.source, ("devices",), f"the source of flow {f.id}"
-        yield f.target, ("devices",), f"the destination of flow {f.id}"
+        yield f.source, ("devices",), "the source of flow {}", f.id
+        yield f.target, ("devices",), "the destination of flow {}", f.id
         if f.signed_by:
-            yield f.signed_by, ("parties",), f"the signer of flow {f.id}"
+            yield f.signed_by, ("parties",), "the signer of flow {}", f.id
     for g in model.delegations:
         for r in (g.source, g.target):
             if r:
-                yield r, ("parties",), f"a party of delegation {g.id}"
+                yield r, ("parties",), "a party of delegation {}", g.id
         for r in g.over:
-            yield r, ("devices",), f"what delegation {g.id} is over"
+            yield r, ("devices",), "what delegation {} is over", g.id
         if g.consent:
-            yield g.consent, ("agreements",), f"the consent of delegation {g.id}"
+            yield g.consent, ("agreements",), "the consent of delegation {}", g.id
     for w in model.waivers:
-        yield w.on, COLLECTIONS, f"the element waiver {w.rule} is on"
+        yield w.on, COLLECTIONS, "the element waiver {} is on", w.rule
 
 
 def check_references(model: Model, ids: dict[str, Located], problems: list[Diagnostic]) -> None:
@@ -99,8 +100,11 @@ def check_references(model: Model, ids: dict[str, Located], problems: list[Diagn
     by_collection: dict[str, list[str]] = {c: [] for c in COLLECTIONS}
     for name, loc in ids.items():
         by_collection[loc.collection].append(name)
-    for ref, allowed, purpose in _refs(model):
+    for ref, allowed, what, whose in _refs(model):
         loc = ids.get(ref.id)
+        if loc is not None and loc.collection in allowed:
+            continue
+        purpose = what.format(whose)
         kinds = " or ".join(SINGULAR[c] for c in allowed) if len(allowed) < 3 else "element"
         plural = " or ".join(allowed) if len(allowed) < 3 else "elements"
         if loc is None:
@@ -110,7 +114,7 @@ def check_references(model: Model, ids: dict[str, Located], problems: list[Diagn
                 allowed_words_hint(ref.id, sorted(candidates), f"known {plural}") if candidates else f"declare the {kinds} first"
             )
             problems.append(Diagnostic(ref.span, f"unknown {kinds} '{ref.id}' ({purpose})", hint))
-        elif loc.collection not in allowed:
+        else:
             problems.append(
                 Diagnostic(
                     ref.span,

@@ -401,6 +401,11 @@ def test_undefined_waiver_target() -> None:
         ("flow x : dr_signal from m to m { signed by field }", "field }", "'field' is a domain, but the signer of flow x must be a party"),
         ("delegation g { from u; to u; over u }", "u }", "'u' is a party, but what delegation g is over must be a device"),
         ("agreement a : service_contract { covers u }", "u }", "'u' is a party, but what agreement a covers must be a device or link"),
+        ("device d : meter in field { control u proxy_for field }", "field }",
+         "'field' is a domain, but the party proxy_for of device d must be a party"),
+        ("domain home : premise_edge { customer m }", "m }", "'m' is a device, but the customer of domain home must be a party"),
+        ("agreement a : service_contract\ndevice d : meter in field { control u under u }", "u }",
+         "'u' is a party, but the agreement device d is controlled under must be an agreement"),
     ],
 )
 def test_reference_to_the_wrong_kind_of_element(body: str, at: str, message: str) -> None:
