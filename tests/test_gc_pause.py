@@ -1,17 +1,21 @@
-"""The collector is paused around bulk work, and what that work leaves behind is not rescanned."""
+"""The collector is paused around bulk work, and in the `amisec` program what that work leaves
+behind is not rescanned."""
 from __future__ import annotations
 
 import gc
+import weakref
 
 import pytest
 
+from amisec import gc_pause
 from amisec.gc_pause import FREEZE_FROM, gc_paused
 
 
-@pytest.fixture(autouse=True)
-def _collector_on():
+@pytest.fixture()
+def freezing(monkeypatch: pytest.MonkeyPatch):
     was = gc.isenabled()
     gc.enable()
+    monkeypatch.setattr(gc_pause, "_freezing", True)
     yield
     gc.unfreeze()
     if not was:
@@ -19,12 +23,18 @@ def _collector_on():
 
 
 def test_the_collector_is_off_inside_and_back_on_after() -> None:
-    with gc_paused():
-        assert not gc.isenabled()
-    assert gc.isenabled()
+    was = gc.isenabled()
+    gc.enable()
+    try:
+        with gc_paused():
+            assert not gc.isenabled()
+        assert gc.isenabled()
+    finally:
+        if not was:
+            gc.disable()
 
 
-def test_what_a_bulk_block_leaves_behind_is_frozen() -> None:
+def test_what_a_bulk_block_leaves_behind_is_frozen(freezing: None) -> None:
     gc.collect()
     frozen = gc.get_freeze_count()
     with gc_paused():
@@ -32,7 +42,7 @@ def test_what_a_bulk_block_leaves_behind_is_frozen() -> None:
     assert gc.get_freeze_count() >= frozen + len(kept)
 
 
-def test_a_small_block_or_a_failing_one_freezes_nothing() -> None:
+def test_a_small_block_or_a_failing_one_freezes_nothing(freezing: None) -> None:
     gc.collect()
     frozen = gc.get_freeze_count()
     with gc_paused():
@@ -43,9 +53,16 @@ def test_a_small_block_or_a_failing_one_freezes_nothing() -> None:
     assert gc.get_freeze_count() == frozen and small
 
 
-def test_a_frozen_object_dropped_is_still_freed() -> None:
-    import weakref
+def test_a_library_caller_never_freezes() -> None:
+    # it may run for days: garbage cycles waiting for a collection must not be kept forever
+    assert gc_pause._freezing is False
+    frozen = gc.get_freeze_count()
+    with gc_paused():
+        kept = [[i] for i in range(FREEZE_FROM * 2)]
+    assert gc.get_freeze_count() == frozen and kept
 
+
+def test_a_frozen_object_dropped_is_still_freed(freezing: None) -> None:
     class Held:
         pass
 
@@ -55,3 +72,12 @@ def test_a_frozen_object_dropped_is_still_freed() -> None:
     gone = weakref.ref(one)
     del one, kept
     assert gone() is None
+
+
+def test_the_program_freezes() -> None:
+    import subprocess
+    import sys
+
+    probe = "import amisec.cli as c, amisec.gc_pause as g\nc.main = lambda: print(g._freezing)\nc.run()\n"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout.strip()) == (0, "True")
