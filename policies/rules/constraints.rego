@@ -14,14 +14,16 @@ _session_crypto := ["tls_1_2", "tls_1_3", "dtls", "ipsec"]
 # (3.4 s at 9600 bps, 13.7 s at 2400 bps) and record overhead can double a small reading.
 _session_min_bps := 9600
 
-_session_secured(l) if l.encryption in _session_crypto
-
 _bandwidth_known(l) if is_number(l.bandwidth_bps)
 
 # Subjects, computed once and shared by a rule's subjects and violations; the violations scan
 # only the subjects, reached through the collection bound to a local name (`links[i]` is a sixth cheaper
 # in the embedded engine than `input.links[i]`).
-_session_links := [i | some i; l := input.links[i]; _session_secured(l); _bandwidth_known(l)]
+_session_links := [i | links := input.links; some i in _session_crypto_links; _bandwidth_known(links[i])]
+
+# The links whose encryption is a session protocol, from the index's encryption lists: a walk over
+# those links only, where testing every link's encryption cost ~10 µs a link.
+_session_crypto_links := lib.listed(input.index.links_by_encryption, _session_crypto)
 
 # METADATA
 # title: Links have the bandwidth their security protocol needs
@@ -96,16 +98,16 @@ _crypto_violations := [] if {
 } else := array.concat(
 	[_crypto_violation(l.from_idx, l) |
 		devices := input.devices
-		some i
-		l := input.links[i]
-		_session_secured(l)
+		links := input.links
+		some i in _session_crypto_links
+		l := links[i]
 		devices[l.from_idx].processing == "constrained"
 	],
 	[_crypto_violation(l.to_idx, l) |
 		devices := input.devices
-		some i
-		l := input.links[i]
-		_session_secured(l)
+		links := input.links
+		some i in _session_crypto_links
+		l := links[i]
 		devices[l.to_idx].processing == "constrained"
 	],
 )

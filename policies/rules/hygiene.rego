@@ -25,7 +25,7 @@ import data.amisec.lib
 #   evidence: "{n} link(s) each declare the data they carry: {ids}"
 #   remediation: Add `carries CLASS, …` to the link (or remove a link that carries nothing).
 link_carries_data := {
-	"subjects": [i | some i; input.links[i].id],
+	"subjects": lib.positions(input.links),
 	"violations": [lib.violation("links", i, msg, "at least one data class", "nothing") |
 		some i
 		l := input.links[i]
@@ -56,7 +56,7 @@ link_carries_data := {
 #   evidence: "{n} device(s) each have at least one link: {ids}"
 #   remediation: Declare the link(s) the device communicates over, or remove the device.
 device_linked := {
-	"subjects": [i | some i; input.devices[i].id],
+	"subjects": lib.positions(input.devices),
 	"violations": [lib.violation("devices", i, msg, "at least one link", "no link") |
 		some i
 		d := input.devices[i]
@@ -85,7 +85,7 @@ device_linked := {
 #   evidence: "{n} domain(s) each hold at least one device: {ids}"
 #   remediation: Declare the domain's devices, or remove the domain.
 domain_populated := {
-	"subjects": [i | some i; input.domains[i].id],
+	"subjects": lib.positions(input.domains),
 	"violations": [lib.violation("domains", i, msg, "at least one device", "no device") |
 		some i
 		dm := input.domains[i]
@@ -115,7 +115,7 @@ domain_populated := {
 #     Add the flow's data class to the `carries` of the links between its source and its
 #     destination, or add the missing link.
 flow_has_path := {
-	"subjects": [i | some i; input.flows[i].id],
+	"subjects": lib.positions(input.flows),
 	"violations": [lib.violation("flows", i, msg, "a path of links carrying the data", "no path") |
 		some i
 		f := input.flows[i]
@@ -145,7 +145,7 @@ flow_has_path := {
 #   evidence: "{n} agreement(s) each bind at least two parties: {ids}"
 #   remediation: Name both parties in the agreement's `between`.
 agreement_parties := {
-	"subjects": [i | some i; input.agreements[i].id],
+	"subjects": lib.positions(input.agreements),
 	"violations": [lib.violation("agreements", i, msg, "at least two different parties", _list(a.between)) |
 		some i
 		a := input.agreements[i]
@@ -211,7 +211,7 @@ agreement_scope := {
 #   evidence: "{n} delegation(s) each name two parties, devices and rights: {ids}"
 #   remediation: Give the delegation `from PARTY`, `to PARTY`, `over DEVICE, …` and `rights R, …`.
 delegation_complete := {
-	"subjects": [i | some i; input.delegations[i].id],
+	"subjects": lib.positions(input.delegations),
 	"violations": [lib.violation("delegations", i, msg, "from, to (different parties), over and rights", concat("; ", gaps)) |
 		some i
 		dl := input.delegations[i]
