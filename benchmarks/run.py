@@ -15,11 +15,11 @@ most groups in one); join results; render table and JSON. Each run is a fresh pr
 memory (max RSS of the process plus its largest child) and caches are per run; the table shows
 the median of the runs per stage, their sum (`stages s`), the run's whole wall time with start-up,
 imports and loading the policies (`wall s`, what `amisec check` costs end to end) and the stages
-amisec does when OPA evaluates (`amisec side s`: all but the hand-over and evaluation). With `--opa`, the same compiled input and policies are also
-evaluated by `opa eval --metrics` (an `opa` binary on PATH, or the one named): OPA's own query
-evaluation time, the whole command's wall time, the embedded engine's evaluation as a multiple of
-OPA's, and whether both engines gave the same rule results. Figures come from runs, never from
-assertions in the test suite.
+amisec does when OPA evaluates (`amisec side s`: all but the hand-over and evaluation). With
+`--opa`, the same compiled input and policies are also evaluated by `opa eval --metrics` (an `opa`
+binary on PATH, or the one named): OPA's own query evaluation time, the whole command's wall
+time, the embedded engine's evaluation as a multiple of OPA's, and whether both engines gave the
+same rule results. Figures come from runs, never from assertions in the test suite.
 """
 from __future__ import annotations
 
@@ -153,8 +153,9 @@ def _table(rows: list[dict[str, float]]) -> str:
     from tabulate import tabulate
 
     headers = ["elements", *STAGES, "stages s", "wall s", "amisec side s", "peak MB", "plan"]
-    body = [[int(r["elements"]), *(f"{r[s]:.2f}" for s in STAGES), f"{sum(r[s] for s in STAGES):.2f}", f"{r['wall']:.2f}" if "wall" in r else "-",
-             f"{sum(r[s] for s in AMISEC_SIDE):.2f}", f"{r['peak_mb']:.0f}", f"{r['processes']:.0f}×{r['groups']:.0f}"]
+    body = [[int(r["elements"]), *(f"{r[s]:.2f}" for s in STAGES), f"{sum(r[s] for s in STAGES):.2f}",
+             f"{r['wall']:.2f}" if "wall" in r else "-", f"{sum(r[s] for s in AMISEC_SIDE):.2f}",
+             f"{r['peak_mb']:.0f}", f"{r['processes']:.0f}×{r['groups']:.0f}"]
             for r in rows]
     if all("opa_evaluate" in r for r in rows):
         headers += ["opa eval", "opa wall", "eval ÷ opa", "same results"]
