@@ -140,6 +140,115 @@ static int push(Api *api, PyObject *value, uint32_t *bad) {
     return -1;
 }
 
+/* The slimmed walk (see slim.Slimmer): a dict keeps only the keys the ranking (str -> int) holds,
+ * in rank order, its values slimmed alike; a list whose first item is a dict has each item
+ * slimmed; anything else is pushed as it is. The document itself is only read. */
+typedef struct {
+    long rank;
+    PyObject *key;
+    PyObject *value;
+} Kept;
+
+static int push_slim(Api *api, PyObject *value, PyObject *ranking, uint32_t *bad);
+
+static int push_slim_dict(Api *api, PyObject *dict, PyObject *ranking, uint32_t *bad) {
+    Kept on_stack[64];
+    Py_ssize_t size = PyDict_GET_SIZE(dict);
+    Kept *kept = size <= 64 ? on_stack : PyMem_New(Kept, size);
+    if (kept == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    PyObject *key, *value;
+    Py_ssize_t pos = 0, count = 0;
+    int done = 0;
+    while (PyDict_Next(dict, &pos, &key, &value)) {
+        if (!PyUnicode_CheckExact(key)) {
+            PyErr_Format(PyExc_ValueError, "cannot hand a %s key to the engine", Py_TYPE(key)->tp_name);
+            done = -1;
+            break;
+        }
+        PyObject *rank = PyDict_GetItemWithError(ranking, key);
+        if (rank == NULL) {
+            if (PyErr_Occurred()) {
+                done = -1;
+                break;
+            }
+            continue; /* a field no policy names */
+        }
+        long r = PyLong_AsLong(rank);
+        if (r == -1 && PyErr_Occurred()) {
+            done = -1;
+            break;
+        }
+        Py_ssize_t at = count++; /* insertion sort: an element has a few dozen fields at most */
+        while (at > 0 && kept[at - 1].rank > r) {
+            kept[at] = kept[at - 1];
+            at--;
+        }
+        kept[at] = (Kept){r, key, value};
+    }
+    for (Py_ssize_t i = 0; done == 0 && i < count; i++) {
+        if (push_text(api, kept[i].key, bad) < 0 || push_slim(api, kept[i].value, ranking, bad) < 0) {
+            done = -1;
+        } else {
+            *bad |= api->item(api->input);
+        }
+    }
+    if (kept != on_stack) {
+        PyMem_Free(kept);
+    }
+    return done < 0 ? -1 : push_size(api, api->object, count, bad);
+}
+
+static int push_slim_list(Api *api, PyObject *list, PyObject *ranking, uint32_t *bad) {
+    Py_ssize_t size = PyList_GET_SIZE(list);
+    for (Py_ssize_t i = 0; i < size; i++) {
+        if (push_slim(api, PyList_GET_ITEM(list, i), ranking, bad) < 0) {
+            return -1;
+        }
+    }
+    return push_size(api, api->array, size, bad);
+}
+
+static int push_slim(Api *api, PyObject *value, PyObject *ranking, uint32_t *bad) {
+    PyTypeObject *type = Py_TYPE(value);
+    bool dict = type == &PyDict_Type;
+    bool records = type == &PyList_Type && PyList_GET_SIZE(value) > 0 && PyDict_Check(PyList_GET_ITEM(value, 0));
+    if (!dict && !records) {
+        return push(api, value, bad);
+    }
+    if (Py_EnterRecursiveCall(" while handing the input to the engine")) {
+        return -1;
+    }
+    int done = dict ? push_slim_dict(api, value, ranking, bad) : push_slim_list(api, value, ranking, bad);
+    Py_LeaveRecursiveCall();
+    return done;
+}
+
+static bool read_api(PyObject *input, PyObject *functions, Api *api) {
+    PyObject *number[9] = {input};
+    if (!PyArg_ParseTuple(functions, "OOOOOOOO", &number[1], &number[2], &number[3], &number[4], &number[5],
+                          &number[6], &number[7], &number[8])) {
+        return false;
+    }
+    void *at[9];
+    for (int i = 0; i < 9; i++) {
+        at[i] = PyLong_AsVoidPtr(number[i]);
+        if (at[i] == NULL) {
+            if (!PyErr_Occurred()) {
+                PyErr_SetString(PyExc_ValueError, "a null address for the input or a function");
+            }
+            return false;
+        }
+    }
+    *api = (Api){
+        at[0], (push_string)at[1], (push_int)at[2], (push_float)at[3], (push_bool)at[4],
+        (push_plain)at[5], (push_plain)at[6], (push_sized)at[7], (push_sized)at[8], false,
+    };
+    return true;
+}
+
 PyDoc_STRVAR(push_value_doc,
 "push_value(input, functions, value) -> int\n\n"
 "Push `value` onto the rego-cpp input `input` (an address) with `functions`, the addresses of\n"
@@ -149,25 +258,11 @@ PyDoc_STRVAR(push_value_doc,
 "escape).");
 
 static PyObject *push_value(PyObject *module, PyObject *args) {
-    PyObject *number[9], *value;
-    if (!PyArg_ParseTuple(args, "O(OOOOOOOO)O", &number[0], &number[1], &number[2], &number[3], &number[4],
-                          &number[5], &number[6], &number[7], &number[8], &value)) {
+    PyObject *input, *functions, *value;
+    Api api;
+    if (!PyArg_ParseTuple(args, "OO!O", &input, &PyTuple_Type, &functions, &value) || !read_api(input, functions, &api)) {
         return NULL;
     }
-    void *at[9];
-    for (int i = 0; i < 9; i++) {
-        at[i] = PyLong_AsVoidPtr(number[i]);
-        if (at[i] == NULL) {
-            if (!PyErr_Occurred()) {
-                PyErr_SetString(PyExc_ValueError, "a null address for the input or a function");
-            }
-            return NULL;
-        }
-    }
-    Api api = {
-        at[0], (push_string)at[1], (push_int)at[2], (push_float)at[3], (push_bool)at[4],
-        (push_plain)at[5], (push_plain)at[6], (push_sized)at[7], (push_sized)at[8], false,
-    };
     uint32_t bad = 0;
     if (push(&api, value, &bad) < 0) {
         return NULL;
@@ -175,8 +270,43 @@ static PyObject *push_value(PyObject *module, PyObject *args) {
     return Py_BuildValue("(kO)", (unsigned long)bad, api.unsafe_seen ? Py_True : Py_False);
 }
 
+PyDoc_STRVAR(push_slimmed_doc,
+"push_slimmed(input, functions, document, ranking, whole) -> (int, bool)\n\n"
+"As push_value, for a document (a dict) slimmed as slim.Slimmer slims it, without a copy: each\n"
+"top-level value but the one under the key `whole` (pushed as it is) keeps, in every dict, only\n"
+"the keys `ranking` (a dict of field name -> rank) holds, in rank order.");
+
+static PyObject *push_slimmed(PyObject *module, PyObject *args) {
+    PyObject *input, *functions, *document, *ranking, *whole;
+    Api api;
+    if (!PyArg_ParseTuple(args, "OO!O!O!U", &input, &PyTuple_Type, &functions, &PyDict_Type, &document,
+                          &PyDict_Type, &ranking, &whole) || !read_api(input, functions, &api)) {
+        return NULL;
+    }
+    uint32_t bad = 0;
+    PyObject *key, *value;
+    Py_ssize_t pos = 0;
+    while (PyDict_Next(document, &pos, &key, &value)) {
+        if (!PyUnicode_CheckExact(key)) {
+            PyErr_Format(PyExc_ValueError, "cannot hand a %s key to the engine", Py_TYPE(key)->tp_name);
+            return NULL;
+        }
+        int as_it_is = PyUnicode_Compare(key, whole) == 0;
+        if (push_text(&api, key, &bad) < 0
+            || (as_it_is ? push(&api, value, &bad) : push_slim(&api, value, ranking, &bad)) < 0) {
+            return NULL;
+        }
+        bad |= api.item(api.input);
+    }
+    if (push_size(&api, api.object, PyDict_GET_SIZE(document), &bad) < 0) {
+        return NULL;
+    }
+    return Py_BuildValue("(kO)", (unsigned long)bad, api.unsafe_seen ? Py_True : Py_False);
+}
+
 static PyMethodDef methods[] = {
     {"push_value", push_value, METH_VARARGS, push_value_doc},
+    {"push_slimmed", push_slimmed, METH_VARARGS, push_slimmed_doc},
     {NULL, NULL, 0, NULL},
 };
 

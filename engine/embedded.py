@@ -40,7 +40,7 @@ from . import PolicyModule, memory, regopy_cache, slim
 from . import shares as shares_module
 from .errors import EngineError
 from .rego_errors import describe
-from .regopy_input import input_from_document, input_from_value
+from .regopy_input import handed_document, input_from_document, input_from_value
 from .regopy_output import read_value, statement_cap_reached
 from .regopy_strings import restore
 from .slim import Slimmer, field_ranking
@@ -185,8 +185,9 @@ class _Session:
         """Hand over the fields these packages name, evaluate them into `results` and `seconds`;
         the seconds the hand-over took."""
         started = time.perf_counter()
+        slimmer = self._slimmer(packages)
         with gc_paused():
-            handle, handed, protected = input_from_document(self._slimmer(packages).document(input_doc))
+            handle, protected = input_from_document(input_doc, slimmer)
             self._set_input(self.interpreter, handle)
         handover = time.perf_counter() - started
         for package in packages:
@@ -195,7 +196,7 @@ class _Session:
                 result = self._query(self.interpreter, self.bundle, _entrypoint(package))
             except EngineError as err:
                 # too large for one query, or one rule errs: rule by rule finds and names it
-                result = self._rule_by_rule(package, handed, err)
+                result = self._rule_by_rule(package, handed_document(input_doc, slimmer, protected), err)
             results[package] = restore(result) if protected else result
             seconds[package] = time.perf_counter() - began
         return handover
@@ -217,7 +218,7 @@ class _Session:
         return Slimmer(field_ranking(chosen))
 
     def _hand_over(self, interpreter: Interpreter, doc: Mapping[str, Any]) -> None:
-        """Set a document whose strings are already safe (see `input_from_document`) as the input."""
+        """Set a document whose strings are already safe (`handed_document`) as the input."""
         self._set_input(interpreter, input_from_value(doc))
 
     @staticmethod

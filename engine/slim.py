@@ -104,11 +104,15 @@ class Slimmer:
             return [self.element(v) for v in value]
         return value
 
-    def document(self, doc: Mapping[str, Any]) -> dict[str, Any]:
-        """The document the engine needs: top-level collections kept whole, elements slimmed,
-        and of the `index`, the maps the policies name, whole (their keys are vocabulary words a
-        policy may look up from a value it holds)."""
-        out = {key: self.element(value) for key, value in doc.items() if key != "index"}
+    def top_level(self, doc: Mapping[str, Any]) -> dict[str, Any]:
+        """The document's top level as `document` makes it, its collections not yet slimmed:
+        every collection, and of the `index` the maps the policies name, whole (their keys are
+        vocabulary words a policy may look up from a value it holds)."""
+        out = {key: value for key, value in doc.items() if key != "index"}
         if isinstance(doc.get("index"), dict):
             out["index"] = {name: positions for name, positions in doc["index"].items() if name in self.ranking}
         return out
+
+    def document(self, doc: Mapping[str, Any]) -> dict[str, Any]:
+        """The document the engine needs: `top_level`, with every element slimmed."""
+        return {key: value if key == "index" else self.element(value) for key, value in self.top_level(doc).items()}

@@ -9,7 +9,8 @@ from regopy import Interpreter, LogLevel
 from regopy import rego_shared as rs
 
 from amisec.engine import regopy_input
-from amisec.engine.regopy_input import input_from_document, input_from_value
+from amisec.engine.regopy_input import handed_document, input_from_document, input_from_value
+from amisec.engine.slim import Slimmer
 from amisec.engine.regopy_strings import protect
 
 VALUES = [
@@ -81,18 +82,57 @@ def test_the_c_walk_is_built_wherever_a_c_compiler_is() -> None:
     assert regopy_input._handover is not None, "the optional extension amisec.engine._handover did not build"
 
 
+# Every field of these documents is named: what a slimmer keeps is tested below.
+KEEP_ALL = Slimmer({name: rank for rank, name in enumerate(("id", "name", "note"))})
+
+
 def test_a_document_without_unsafe_strings_is_handed_as_it_is(walk: str) -> None:
     doc = {"devices": [{"id": "meters", "name": "Zürich – 東京", "note": "del\x7f is valid in JSON"}]}
-    handle, handed, protected = input_from_document(doc)
-    rs.rego_free_input(handle)
-    assert handed is doc and protected is False
+    handle, protected = input_from_document(doc, KEEP_ALL)
+    assert _read_back(lambda i: _set(i, handle)) == _read_back(lambda i: i.set_input(doc))
+    assert protected is False and handed_document(doc, KEEP_ALL, protected) == doc
 
 
 @pytest.mark.parametrize("text", ['say "hi"', "back\\slash", "new\nline", "nul\x00byte", "tab\tstop"])
 def test_a_document_with_an_unsafe_string_is_handed_protected(walk: str, text: str) -> None:
     doc = {"parties": [{"id": "p", "name": "ok"}, {"id": "q", "name": text}]}
-    handle, handed, protected = input_from_document(doc)
-    rs.rego_free_input(handle)
+    handle, protected = input_from_document(doc, KEEP_ALL)
+    handed = handed_document(doc, KEEP_ALL, protected)
+    assert _read_back(lambda i: _set(i, handle)) == _read_back(lambda i: i.set_input(handed))
     assert protected is True
     assert handed == protect(doc) and handed["parties"][1]["name"] != text
     assert doc["parties"][1]["name"] == text  # the caller's document is left alone
+
+
+SLIMMED = {
+    "schema_version": "1.0",
+    "deployment": {"name": "D", "span": {"line": 1}, "utility": "u"},
+    "devices": [{"span": {"line": 2}, "kind": "meter", "id": "m", "handles": ["meter_reads"], "unused": 1},
+                {"span": {"line": 3}, "kind": "head_end", "id": "h", "handles": [], "unused": 2}],
+    "links": [],
+    "flows": [{"id": "f", "path": [0, 1], "data": "dr_signal", "extra": {"nested": {"id": "x", "drop": 1}}}],
+    "waivers": [[{"id": "inner", "drop": True}]],  # a list of lists: handed as it is
+    "index": {"devices_by_kind": {"meter": [0], "head_end": [1]}, "links_by_data": {"meter_reads": []}},
+}
+RANKING = {"kind": 0, "id": 1, "handles": 2, "path": 3, "data": 4, "extra": 5, "nested": 6, "name": 7,
+           "utility": 8, "devices_by_kind": 9}
+
+
+def test_the_walk_hands_the_document_slimmed_as_the_slimmer_slims_it(walk: str) -> None:
+    # fields kept in rank order at every depth, spans and unnamed fields dropped, the index's
+    # maps the policies name kept whole, the others dropped, every collection kept
+    slimmer = Slimmer(RANKING)
+    handle, protected = input_from_document(SLIMMED, slimmer)
+    expected = slimmer.document(SLIMMED)
+    assert _read_back(lambda i: _set(i, handle)) == _read_back(lambda i: i.set_input(expected))
+    assert list(expected) == ["schema_version", "deployment", "devices", "links", "flows", "waivers", "index"]
+    assert list(expected["devices"][0]) == ["kind", "id", "handles"] and expected["flows"][0]["extra"] == {"nested": {"id": "x"}}
+    assert expected["index"] == {"devices_by_kind": {"meter": [0], "head_end": [1]}}
+    assert protected is False and handed_document(SLIMMED, slimmer, protected) == expected
+
+
+def _set(interpreter: Interpreter, handle: int) -> None:
+    try:
+        rs.rego_set_input(interpreter._impl, handle)
+    finally:
+        rs.rego_free_input(handle)
