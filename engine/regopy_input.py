@@ -54,9 +54,8 @@ def input_from_document(doc: Mapping[str, Any], slimmer: Slimmer) -> tuple[int, 
         slim = slimmer.document(doc)
         protected = needs_protection(slim)
         return input_from_value(protect(slim) if protected else slim), protected
-    ranking = slimmer.ranking if type(slimmer.ranking) is dict else dict(slimmer.ranking)
     top = slimmer.top_level(doc)
-    handle, unsafe = _handle(lambda h, at: _handover.push_slimmed(h, at, top, ranking, "index"))
+    handle, unsafe = _handle(lambda h, at: _handover.push_slimmed(h, at, top, slimmer.ranking, slimmer.WHOLE))
     if not unsafe:
         return handle, False
     rs.rego_free_input(handle)

@@ -86,8 +86,11 @@ def _per_element_tests(text: str) -> list[str]:
 class Slimmer:
     """Reduces a compiled input document to the fields in a ranking, most-used first."""
 
+    # The top-level value handed over as it is (its keys are vocabulary words, not fields).
+    WHOLE = "index"
+
     def __init__(self, ranking: Mapping[str, int]) -> None:
-        self.ranking = ranking
+        self.ranking = dict(ranking)  # a plain dict: the C walk looks fields up in it directly
         self._orders: dict[tuple[str, ...], tuple[str, ...]] = {}
 
     def _order(self, keys: tuple[str, ...]) -> tuple[str, ...]:
@@ -108,11 +111,11 @@ class Slimmer:
         """The document's top level as `document` makes it, its collections not yet slimmed:
         every collection, and of the `index` the maps the policies name, whole (their keys are
         vocabulary words a policy may look up from a value it holds)."""
-        out = {key: value for key, value in doc.items() if key != "index"}
-        if isinstance(doc.get("index"), dict):
-            out["index"] = {name: positions for name, positions in doc["index"].items() if name in self.ranking}
+        out = {key: value for key, value in doc.items() if key != self.WHOLE}
+        if isinstance(doc.get(self.WHOLE), dict):
+            out[self.WHOLE] = {name: positions for name, positions in doc[self.WHOLE].items() if name in self.ranking}
         return out
 
     def document(self, doc: Mapping[str, Any]) -> dict[str, Any]:
         """The document the engine needs: `top_level`, with every element slimmed."""
-        return {key: value if key == "index" else self.element(value) for key, value in self.top_level(doc).items()}
+        return {key: value if key == self.WHOLE else self.element(value) for key, value in self.top_level(doc).items()}
