@@ -62,6 +62,15 @@ static int push_text(Api *api, PyObject *text, uint32_t *bad) {
     return 0;
 }
 
+/* Whether a dict key is a str, as JSON needs (else a Python exception is set). */
+static bool text_key(PyObject *key) {
+    if (PyUnicode_CheckExact(key)) {
+        return true;
+    }
+    PyErr_Format(PyExc_ValueError, "cannot hand a %s key to the engine", Py_TYPE(key)->tp_name);
+    return false;
+}
+
 static int push_size(Api *api, push_sized fn, Py_ssize_t size, uint32_t *bad) {
     if (size > (Py_ssize_t)UINT32_MAX) {
         PyErr_SetString(PyExc_ValueError, "a collection too large for the engine");
@@ -75,11 +84,7 @@ static int push_dict(Api *api, PyObject *dict, uint32_t *bad) {
     PyObject *key, *value;
     Py_ssize_t pos = 0;
     while (PyDict_Next(dict, &pos, &key, &value)) {
-        if (!PyUnicode_CheckExact(key)) {
-            PyErr_Format(PyExc_ValueError, "cannot hand a %s key to the engine", Py_TYPE(key)->tp_name);
-            return -1;
-        }
-        if (push_text(api, key, bad) < 0 || push(api, value, bad) < 0) {
+        if (!text_key(key) || push_text(api, key, bad) < 0 || push(api, value, bad) < 0) {
             return -1;
         }
         *bad |= api->item(api->input);
@@ -163,18 +168,13 @@ static int push_slim_dict(Api *api, PyObject *dict, PyObject *ranking, uint32_t 
     Py_ssize_t pos = 0, count = 0;
     int done = 0;
     while (PyDict_Next(dict, &pos, &key, &value)) {
-        if (!PyUnicode_CheckExact(key)) {
-            PyErr_Format(PyExc_ValueError, "cannot hand a %s key to the engine", Py_TYPE(key)->tp_name);
-            done = -1;
-            break;
-        }
         PyObject *rank = PyDict_GetItemWithError(ranking, key);
         if (rank == NULL) {
             if (PyErr_Occurred()) {
                 done = -1;
                 break;
             }
-            continue; /* a field no policy names */
+            continue; /* a field no policy names (as any key that is not a str) */
         }
         long r = PyLong_AsLong(rank);
         if (r == -1 && PyErr_Occurred()) {
@@ -287,8 +287,7 @@ static PyObject *push_slimmed(PyObject *module, PyObject *args) {
     PyObject *key, *value;
     Py_ssize_t pos = 0;
     while (PyDict_Next(document, &pos, &key, &value)) {
-        if (!PyUnicode_CheckExact(key)) {
-            PyErr_Format(PyExc_ValueError, "cannot hand a %s key to the engine", Py_TYPE(key)->tp_name);
+        if (!text_key(key)) {
             return NULL;
         }
         int as_it_is = PyUnicode_Compare(key, whole) == 0;

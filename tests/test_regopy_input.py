@@ -136,3 +136,9 @@ def _set(interpreter: Interpreter, handle: int) -> None:
         rs.rego_set_input(interpreter._impl, handle)
     finally:
         rs.rego_free_input(handle)
+
+
+def test_the_slimmed_walk_drops_a_key_no_policy_names_even_if_not_a_str(walk: str) -> None:
+    doc = {"devices": [{"id": "m", 7: "x"}]}
+    handle, _ = input_from_document(doc, KEEP_ALL)
+    assert _read_back(lambda i: _set(i, handle)) == _read_back(lambda i: i.set_input({"devices": [{"id": "m"}]}))
