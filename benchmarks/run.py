@@ -6,6 +6,7 @@
     python -m benchmarks.run --memory 4000        # evaluate as if 4000 MB were available
     python -m benchmarks.run --startup            # cold `amisec check deployments/riverside.ami`
     python -m benchmarks.run --opa [BINARY]       # also OPA's evaluation of the same input (`opa eval`)
+    python -m benchmarks.run --sizes 10000 --save-costs   # refresh the shipped cost profile
 
 Stages: read the file; parse it into the model (in pieces, on `--jobs` processes); resolve
 references; emit the input document; validate it against the schema; hand it over to the embedded
@@ -19,7 +20,10 @@ amisec does when OPA evaluates (`amisec side s`: all but the hand-over and evalu
 `--opa`, the same compiled input and policies are also evaluated by `opa eval --metrics` (an `opa`
 binary on PATH, or the one named): OPA's own query evaluation time, the whole command's wall
 time, the embedded engine's evaluation as a multiple of OPA's, and whether both engines gave the
-same rule results. Figures come from runs, never from assertions in the test suite.
+same rule results. With `--save-costs`, the median of what each run of the largest size recorded
+(each package's seconds, the hand-over's seconds per value) becomes the profile that balances a
+first run on a machine with no costs of its own (`engine/measured_costs.json`). Figures come from
+runs, never from assertions in the test suite.
 """
 from __future__ import annotations
 
@@ -149,6 +153,24 @@ def _one_run(path: str, jobs: int | None, memory_mb: int | None, opa: str | None
     return row
 
 
+def _recorded_costs():
+    """The costs the last run recorded for the built-in policies (None if it recorded none)."""
+    from amisec.engine import shares
+    from amisec.engine.embedded import policies_key
+    from amisec.policies.catalog import load_catalog
+
+    return shares.saved(policies_key(load_catalog().files))
+
+
+def median_costs(recorded: list):
+    """Per package and for the hand-over, the median of several runs' costs."""
+    from amisec.engine.shares import Costs
+
+    packages = recorded[0].seconds
+    return Costs({p: statistics.median(c.seconds[p] for c in recorded) for p in packages},
+                 statistics.median(c.per_value for c in recorded))
+
+
 def _table(rows: list[dict[str, float]]) -> str:
     from tabulate import tabulate
 
@@ -190,8 +212,13 @@ def main() -> None:
     ap.add_argument("--startup", action="store_true")
     ap.add_argument("--opa", nargs="?", const="opa", metavar="BINARY",
                     help="also time `opa eval` of the same input and policies (default binary: opa on PATH)")
+    ap.add_argument("--save-costs", action="store_true",
+                    help="write the median costs the runs of the largest size recorded as the profile "
+                         "that balances a first run (engine/measured_costs.json)")
     ap.add_argument("--measure", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.save_costs and os.environ.get("AMISEC_NO_CACHE", "").strip() not in ("", "0"):
+        ap.error("--save-costs reads the costs each run records in the cache: unset AMISEC_NO_CACHE")
     if args.opa and shutil.which(args.opa) is None:
         ap.error(f"--opa: no binary {args.opa!r} (install Open Policy Agent, or name its path)")
     if args.measure:
@@ -202,20 +229,36 @@ def main() -> None:
         return
     from benchmarks.generate import generate
 
-    rows = []
+    rows, recorded = [], []
     with tempfile.TemporaryDirectory() as tmp:
         for size in args.sizes:
             path = os.path.join(tmp, f"synthetic-{size}.ami")
             Path(path).write_text(generate(size), encoding="utf-8")
-            runs = [_one_run(path, args.jobs, args.memory, args.opa) for _ in range(args.runs)]
+            runs = []
+            for _ in range(args.runs):
+                runs.append(_one_run(path, args.jobs, args.memory, args.opa))
+                if args.save_costs and size == max(args.sizes):
+                    recorded.append(_recorded_costs())
             rows.append({k: statistics.median(r[k] for r in runs) for k in runs[0]})
             print(f"size {size}: done ({args.runs} runs)", file=sys.stderr)
     print(_table(rows))
+    if args.save_costs:
+        _save_costs(recorded)
     if len(rows) > 1:
         first, last = rows[0], rows[-1]
         ratio = last["elements"] / first["elements"]
         per = ", ".join(f"{s} {last[s] / first[s]:.1f}" for s in STAGES if first[s] > 0.005)
         print(f"\nt({int(last['elements'])}) / t({int(first['elements'])}) per stage (size ratio {ratio:.0f}): {per}")
+
+
+def _save_costs(recorded: list) -> None:
+    from amisec.engine import shares
+
+    if not recorded or None in recorded:
+        sys.exit("--save-costs: a run recorded no costs (a plan under the size that is shared out, "
+                 "or a cache folder amisec does not trust)")
+    shares.write_profile(shares.SHIPPED, median_costs(recorded))
+    print(f"\ncosts of {len(recorded)} runs (medians) written to {shares.SHIPPED}")
 
 
 if __name__ == "__main__":

@@ -271,16 +271,17 @@ static PyObject *push_value(PyObject *module, PyObject *args) {
 }
 
 PyDoc_STRVAR(push_slimmed_doc,
-"push_slimmed(input, functions, document, ranking, whole) -> (int, bool)\n\n"
+"push_slimmed(input, functions, document, rankings, whole) -> (int, bool)\n\n"
 "As push_value, for a document (a dict) slimmed as slim.Slimmer slims it, without a copy: each\n"
 "top-level value but the one under the key `whole` (pushed as it is) keeps, in every dict, only\n"
-"the keys `ranking` (a dict of field name -> rank) holds, in rank order.");
+"the keys its ranking (rankings[top-level key]: a dict of field name -> rank) holds, in rank\n"
+"order.");
 
 static PyObject *push_slimmed(PyObject *module, PyObject *args) {
-    PyObject *input, *functions, *document, *ranking, *whole;
+    PyObject *input, *functions, *document, *rankings, *whole;
     Api api;
     if (!PyArg_ParseTuple(args, "OO!O!O!U", &input, &PyTuple_Type, &functions, &PyDict_Type, &document,
-                          &PyDict_Type, &ranking, &whole) || !read_api(input, functions, &api)) {
+                          &PyDict_Type, &rankings, &whole) || !read_api(input, functions, &api)) {
         return NULL;
     }
     uint32_t bad = 0;
@@ -291,6 +292,13 @@ static PyObject *push_slimmed(PyObject *module, PyObject *args) {
             return NULL;
         }
         int as_it_is = PyUnicode_Compare(key, whole) == 0;
+        PyObject *ranking = as_it_is ? NULL : PyDict_GetItemWithError(rankings, key);
+        if (!as_it_is && (ranking == NULL || !PyDict_Check(ranking))) {
+            if (!PyErr_Occurred()) {
+                PyErr_Format(PyExc_KeyError, "no ranking (a dict) for the top-level key %R", key);
+            }
+            return NULL;
+        }
         if (push_text(&api, key, &bad) < 0
             || (as_it_is ? push(&api, value, &bad) : push_slim(&api, value, ranking, &bad)) < 0) {
             return NULL;

@@ -36,14 +36,14 @@ from amisec.forked import ChildFailed, Forked, can_fork, default_jobs
 from amisec.gc_pause import gc_paused
 from amisec.policies.metadata import read_blocks
 
-from . import PolicyModule, memory, regopy_cache, slim
+from . import PolicyModule, memory, owners, regopy_cache, slim
 from . import shares as shares_module
 from .errors import EngineError
 from .rego_errors import describe
 from .regopy_input import handed_document, input_from_document, input_from_value
 from .regopy_output import read_value, statement_cap_reached
 from .regopy_strings import restore
-from .slim import Slimmer, field_ranking
+from .slim import Slimmer, slimmer_for
 
 _RULES_REF = re.compile(r"\bdata\.amisec\.rules\b((?:\.[A-Za-z_][A-Za-z0-9_]*)*)")
 _PACKAGE = re.compile(r"^package\s+(amisec\.rules(?:\.[A-Za-z_][A-Za-z0-9_]*)+)\s*(?:#.*)?$", re.M)
@@ -74,10 +74,15 @@ def _reaches_other_rules(module: PolicyModule) -> bool:
     return False
 
 
-def _kept_ranking(sources: list[str]) -> dict[str, int]:
-    """`field_ranking` of the sources, kept in the cache: it reads every module (~7 ms a start)."""
-    code = Path(slim.__file__).read_bytes()
-    return memo("ranking", [code, *sources], lambda: field_ranking(sources))
+def _kept_slimmer(sources: list[str]) -> Slimmer:
+    """`slimmer_for` the sources, kept in the cache: it reads every module (~0.1 s a start)."""
+    code = [Path(m.__file__).read_bytes() for m in (slim, owners)]
+    return memo("slimmer", [*code, *sources], lambda: slimmer_for(sources))
+
+
+def policies_key(modules: Sequence[PolicyModule]) -> str:
+    """What names these policies in the cache: their compiled bundle and their measured costs."""
+    return regopy_cache.bundle_key("\n".join(_entrypoint(p) for p in rule_packages(modules)), modules)
 
 
 def _entrypoint(package: str, rule: str | None = None) -> str:
@@ -93,13 +98,13 @@ class _Session:
         self.modules = tuple(modules)
         self.sources = {m.path: m.source for m in modules}
         self.packages = rule_packages(modules)
-        self.slimmer = Slimmer(_kept_ranking(list(self.sources.values())))
+        self.slimmer = _kept_slimmer(list(self.sources.values()))
+        self._slimmers: dict[tuple[str, ...], Slimmer] = {}
         self.cross_package = any(_reaches_other_rules(m) for m in modules)
         self.timings: dict[str, float] = {}
         self.plan: list[list[tuple[str, ...]]] = []  # of the last run: per process, its groups
-        entrypoints = [_entrypoint(p) for p in self.packages]
-        self.key = regopy_cache.bundle_key("\n".join(entrypoints), self.modules)
-        self.interpreter, self.bundle = self._prepared(entrypoints)
+        self.key = policies_key(self.modules)
+        self.interpreter, self.bundle = self._prepared([_entrypoint(p) for p in self.packages])
 
     def _prepared(self, entrypoints: Sequence[str]) -> tuple[Interpreter, regopy.Bundle]:
         interpreter = Interpreter()
@@ -140,7 +145,8 @@ class _Session:
                 child.cancel()
         size = _size(input_doc)
         if size >= PARALLEL_FROM:  # per element, so a run of another size can use them
-            values = sum(shares_module.share_values(group, self.needs, sizes) for group in plan[0])
+            needs = self.needs(sizes)
+            values = sum(shares_module.share_values(group, needs, sizes) for group in plan[0])
             shares_module.record(self.key, shares_module.Costs({p: t / size for p, t in seconds.items()},
                                                                own_handover / values if values else 0.0))
         self.timings = {"handover": handover, "evaluate": time.perf_counter() - started - handover}
@@ -162,13 +168,13 @@ class _Session:
         known = shares_module.costs(self.key, lines)
         if known.per_value:  # measured: seconds per element, for this many
             known = shares_module.Costs({p: t * _size(input_doc) for p, t in known.seconds.items()}, known.per_value)
-        return shares_module.planned(self.packages, known, jobs if parallel else 1, self.needs, sizes, budget,
+        return shares_module.planned(self.packages, known, jobs if parallel else 1, self.needs(sizes), sizes, budget,
                                      memory.BYTES_PER_VALUE, memory.resident_bytes())
 
-    @functools.cached_property
-    def needs(self) -> dict[str, frozenset[str]]:
-        """The input fields each rule package's process is handed (see `_slimmer`)."""
-        return {p: frozenset(self._slimmer((p,)).ranking) for p in self.packages}
+    def needs(self, sizes: Mapping[tuple[str, str], float]) -> dict[str, frozenset[tuple[str, str]]]:
+        """Of the (top-level key, field) pairs `sizes` prices, those each rule package's process
+        is handed (see `_slimmer`)."""
+        return {p: frozenset(k for k in sizes if self._slimmer((p,)).keeps(*k)) for p in self.packages}
 
     def _evaluate(self, groups: Sequence[tuple[str, ...]], input_doc: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, float], float]:
         """Each package's result, each package's seconds, and the seconds the hand-overs took;
@@ -213,9 +219,11 @@ class _Session:
         rule package (shared helpers); all fields when a module reaches into another rule package."""
         if packages == self.packages or self.cross_package:
             return self.slimmer
-        chosen = [m.source for m in self.modules
-                  if not (defined := set(rule_packages([m]))) or defined & set(packages)]
-        return Slimmer(field_ranking(chosen))
+        if packages not in self._slimmers:
+            chosen = [m.source for m in self.modules
+                      if not (defined := set(rule_packages([m]))) or defined & set(packages)]
+            self._slimmers[packages] = _kept_slimmer(chosen)
+        return self._slimmers[packages]
 
     def _hand_over(self, interpreter: Interpreter, doc: Mapping[str, Any]) -> None:
         """Set a document whose strings are already safe (`handed_document`) as the input."""

@@ -55,7 +55,7 @@ def input_from_document(doc: Mapping[str, Any], slimmer: Slimmer) -> tuple[int, 
         protected = needs_protection(slim)
         return input_from_value(protect(slim) if protected else slim), protected
     top = slimmer.top_level(doc)
-    handle, unsafe = _handle(lambda h, at: _handover.push_slimmed(h, at, top, slimmer.ranking, slimmer.WHOLE))
+    handle, unsafe = _handle(lambda h, at: _handover.push_slimmed(h, at, top, slimmer.rankings(top), slimmer.WHOLE))
     if not unsafe:
         return handle, False
     rs.rego_free_input(handle)

@@ -5,7 +5,10 @@ its packages' evaluation. Packages differ widely in evaluation cost (at 10k elem
 2 s) and that cost cannot be read off their text (a long package about agreements is cheap, a
 short one about every device is not), so each package's seconds, and the hand-over's seconds per
 value, are kept from the last time these policies evaluated a large input (in the cache beside the
-compiled bundle); before any such run, code lines stand in for seconds. Two shares are chosen by
+compiled bundle). Before any such run on this machine (a fresh CI runner, a new install) the
+profile measured for the built-in packages (`measured_costs.json`, written by `python -m
+benchmarks.run --save-costs`) stands in, and where the packages are not those, code lines stand in
+for seconds. Two shares are chosen by
 trying every split; more by giving each package, costliest first, to the lightest share. Balance
 only moves work between processes; it never changes a result. When memory is short (`planned`),
 fewer processes run, and then one process hands its packages over in groups that each fit.
@@ -15,7 +18,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Hashable, Mapping, Sequence
 
 from ..cache import cache_dir, store_atomically
 
@@ -42,17 +45,47 @@ def code_lines(source: str) -> int:
     return sum(1 for line in source.splitlines() if line.strip() and not line.lstrip().startswith("#"))
 
 
+# The built-in packages' costs as measured for a release: balancing a first run by code lines
+# instead left a 10k-element check 0.5 s slower (5.1 s against 4.6 s) until one run was recorded.
+SHIPPED = Path(__file__).with_name("measured_costs.json")
+
+
 def costs(key: str, fallback: Mapping[str, float]) -> Costs:
-    """The costs measured when these policies last ran on a large input, else `fallback` seconds."""
+    """The costs measured when these policies last ran on a large input; else the shipped profile
+    if it prices exactly these packages; else `fallback` seconds."""
     path = _path(key)
+    for source in ([path] if path else []) + [SHIPPED]:
+        known = _read(source, set(fallback))
+        if known is not None:
+            return known
+    return Costs(dict(fallback))
+
+
+def _read(path: Path, packages: set[str] | None) -> Costs | None:
+    """The costs saved at `path` if they are well formed and price exactly `packages` (None: any)."""
     try:
-        saved = json.loads(path.read_text(encoding="utf-8")) if path else {}
+        saved = json.loads(path.read_text(encoding="utf-8"))
         seconds, per_value = saved["seconds"], float(saved["per_value"])
-        if set(seconds) == set(fallback) and all(isinstance(v, (int, float)) for v in seconds.values()):
+        if (packages is None or set(seconds) == packages) and all(isinstance(v, (int, float)) for v in seconds.values()):
             return Costs({k: float(v) for k, v in seconds.items()}, per_value)
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         pass
-    return Costs(dict(fallback))
+    return None
+
+
+def saved(key: str) -> Costs | None:
+    """What the last large run of the policies with this key recorded, if anything."""
+    path = _path(key)
+    return None if path is None else _read(path, None)
+
+
+def write_profile(path: Path, measured: Costs) -> None:
+    """Write `measured` as a costs profile (the format `record` keeps)."""
+    path.write_text(_text(measured) + "\n", encoding="utf-8")
+
+
+def _text(measured: Costs) -> str:
+    return json.dumps({"seconds": measured.seconds, "per_value": measured.per_value}, sort_keys=True, indent=1)
 
 
 def record(key: str, measured: Costs) -> None:
@@ -60,7 +93,7 @@ def record(key: str, measured: Costs) -> None:
     path = _path(key)
     if path is None:
         return
-    text = json.dumps({"seconds": measured.seconds, "per_value": measured.per_value}, sort_keys=True)
+    text = _text(measured)
     try:
         store_atomically(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
     except OSError:
@@ -72,21 +105,22 @@ def record(key: str, measured: Costs) -> None:
 _SAMPLED = 32
 
 
-def field_values(doc: Mapping[str, Any]) -> dict[str, float]:
-    """Roughly how many input values each field name brings to a hand-over: per collection, the
-    mean count for the field over elements sampled evenly, times the collection's length."""
-    out: dict[str, float] = {}
-    for collection in doc.values():
+def field_values(doc: Mapping[str, Any]) -> dict[tuple[str, str], float]:
+    """Roughly how many input values each field brings to a hand-over, by (top-level key, field
+    name): per collection, the mean count for the field over elements sampled evenly, times the
+    collection's length; each map of the `index`, handed over whole, under its own name."""
+    out: dict[tuple[str, str], float] = {}
+    for key, collection in doc.items():
         if isinstance(collection, list) and collection and isinstance(collection[0], dict):
             step = max(1, len(collection) // _SAMPLED)
             sample = [e for e in collection[::step] if isinstance(e, dict)]
             for field in collection[0]:
                 mean = sum(2 + _values(e[field]) for e in sample if field in e) / len(sample)
-                out[field] = out.get(field, 0.0) + len(collection) * mean
+                out[key, field] = len(collection) * mean
     index = doc.get("index")
-    if isinstance(index, dict):  # its maps are handed over whole, under their own names
+    if isinstance(index, dict):
         for name, positions in index.items():
-            out[name] = out.get(name, 0.0) + 2 + _values(positions)
+            out["index", name] = 2 + _values(positions)
     return out
 
 
@@ -98,14 +132,14 @@ def _values(value: Any) -> int:
     return 0
 
 
-def share_values(share: Sequence[str], needs: Mapping[str, frozenset[str]], sizes: Mapping[str, float]) -> float:
+def share_values(share: Sequence[str], needs: Mapping[str, frozenset[Hashable]], sizes: Mapping[Hashable, float]) -> float:
     """The input values a process evaluating `share` is handed."""
     fields = frozenset().union(*(needs.get(p, frozenset()) for p in share))
     return sum(sizes.get(f, 0.0) for f in fields)
 
 
-def _two_shares(packages: Sequence[str], known: Costs, needs: Mapping[str, frozenset[str]],
-                sizes: Mapping[str, float]) -> list[tuple[str, ...]]:
+def _two_shares(packages: Sequence[str], known: Costs, needs: Mapping[str, frozenset[Hashable]],
+                sizes: Mapping[Hashable, float]) -> list[tuple[str, ...]]:
     """Of every split of the packages in two (the first package in the first share), the one whose
     slower share finishes first.
 
@@ -141,10 +175,11 @@ def _two_shares(packages: Sequence[str], known: Costs, needs: Mapping[str, froze
 
 
 def balanced(packages: Sequence[str], known: Costs, count: int,
-             needs: Mapping[str, frozenset[str]] | None = None,
-             sizes: Mapping[str, float] | None = None) -> list[tuple[str, ...]]:
+             needs: Mapping[str, frozenset[Hashable]] | None = None,
+             sizes: Mapping[Hashable, float] | None = None) -> list[tuple[str, ...]]:
     """Up to `count` shares of the packages whose slowest process is as fast as can be found;
-    `needs` (package -> field names it reads) and `sizes` (field -> values) price the hand-over.
+    `needs` (package -> the fields it is handed, keyed as `sizes` keys them) and `sizes` (field ->
+    values) price the hand-over.
     Every share keeps the packages' original order."""
     if count == 2 and 2 < len(packages) <= _EXHAUSTIVE_UP_TO:
         return _two_shares(packages, known, needs or {}, sizes or {})
@@ -158,8 +193,8 @@ def balanced(packages: Sequence[str], known: Costs, count: int,
     return [share for share in shares if share]
 
 
-def planned(packages: Sequence[str], known: Costs, jobs: int, needs: Mapping[str, frozenset[str]],
-            sizes: Mapping[str, float], memory: float | None, per_value_bytes: float,
+def planned(packages: Sequence[str], known: Costs, jobs: int, needs: Mapping[str, frozenset[Hashable]],
+            sizes: Mapping[Hashable, float], memory: float | None, per_value_bytes: float,
             child_bytes: float) -> list[list[tuple[str, ...]]]:
     """Per process, the groups of packages it evaluates, each group handed over on its own.
 
@@ -176,7 +211,7 @@ def planned(packages: Sequence[str], known: Costs, jobs: int, needs: Mapping[str
     return [grouped(packages, needs, sizes, memory / per_value_bytes)]
 
 
-def grouped(packages: Sequence[str], needs: Mapping[str, frozenset[str]], sizes: Mapping[str, float],
+def grouped(packages: Sequence[str], needs: Mapping[str, frozenset[Hashable]], sizes: Mapping[Hashable, float],
             most_values: float) -> list[tuple[str, ...]]:
     """The packages in as few groups as first fit finds, each group's input at most `most_values`
     values (a package larger than that alone is a group of its own); order kept within groups."""

@@ -3,7 +3,8 @@
 regopy's cost grows with what it is given: handing over the input is linear in its size, and a
 field lookup scans an object's keys in order (a field at the end of a 40-key element costs ~6×
 one at the front). So each element keeps only the fields some policy mentions — by name after a
-`.` or as a quoted string — those tested on every element a rule walks first. Source spans,
+`.` or as a quoted string — those tested on every element a rule walks first, and a field read
+only on elements of some collections only in those (`owners`). Source spans,
 which only Python reads, never reach the engine. A policy that walks an element's keys
 dynamically would not see the dropped fields; the guide on writing rules says so."""
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 import re
 from collections import Counter
 from typing import Any, Iterable, Mapping
+
+from .owners import field_owners
 
 _NAMED = re.compile(r"\.([a-z_][a-z0-9_]*)|\"([a-z_][a-z0-9_]*)\"")
 # A top-level definition starts at a line that begins with a name (rule or function head).
@@ -84,27 +87,44 @@ def _per_element_tests(text: str) -> list[str]:
 
 
 class Slimmer:
-    """Reduces a compiled input document to the fields in a ranking, most-used first."""
+    """Reduces a compiled input document to the fields in a ranking, most-used first; a field in
+    `scoped` (name -> top-level keys) is kept only under those keys (`owners.field_owners`)."""
 
     # The top-level value handed over as it is (its keys are vocabulary words, not fields).
     WHOLE = "index"
 
-    def __init__(self, ranking: Mapping[str, int]) -> None:
-        self.ranking = dict(ranking)  # a plain dict: the C walk looks fields up in it directly
-        self._orders: dict[tuple[str, ...], tuple[str, ...]] = {}
+    def __init__(self, ranking: Mapping[str, int], scoped: Mapping[str, frozenset[str]] | None = None) -> None:
+        self.ranking = dict(ranking)
+        self.scoped = dict(scoped or {})
+        self._rankings: dict[str, dict[str, int]] = {}
+        self._orders: dict[tuple[str, tuple[str, ...]], tuple[str, ...]] = {}
 
-    def _order(self, keys: tuple[str, ...]) -> tuple[str, ...]:
-        order = self._orders.get(keys)
+    def ranking_of(self, key: str) -> dict[str, int]:
+        """The ranking of the fields kept at every depth under the top-level `key`: a plain dict,
+        which the C walk looks fields up in directly."""
+        ranking = self._rankings.get(key)
+        if ranking is None:
+            ranking = self._rankings[key] = {name: rank for name, rank in self.ranking.items()
+                                             if key in self.scoped.get(name, (key,))}
+        return ranking
+
+    def keeps(self, key: str, field: str) -> bool:
+        """Whether `field` reaches the engine under the top-level `key` (for `WHOLE`: the map)."""
+        return field in (self.ranking if key == self.WHOLE else self.ranking_of(key))
+
+    def _order(self, key: str, keys: tuple[str, ...]) -> tuple[str, ...]:
+        order = self._orders.get((key, keys))
         if order is None:
-            kept = [k for k in keys if k in self.ranking]
-            order = self._orders[keys] = tuple(sorted(kept, key=self.ranking.__getitem__))
+            ranking = self.ranking_of(key)
+            kept = [k for k in keys if k in ranking]
+            order = self._orders[key, keys] = tuple(sorted(kept, key=ranking.__getitem__))
         return order
 
-    def element(self, value: Any) -> Any:
+    def _element(self, key: str, value: Any) -> Any:
         if isinstance(value, dict):
-            return {k: self.element(value[k]) for k in self._order(tuple(value))}
+            return {k: self._element(key, value[k]) for k in self._order(key, tuple(value))}
         if isinstance(value, list) and value and isinstance(value[0], dict):
-            return [self.element(v) for v in value]
+            return [self._element(key, v) for v in value]
         return value
 
     def top_level(self, doc: Mapping[str, Any]) -> dict[str, Any]:
@@ -116,6 +136,18 @@ class Slimmer:
             out[self.WHOLE] = {name: positions for name, positions in doc[self.WHOLE].items() if name in self.ranking}
         return out
 
+    def rankings(self, top: Mapping[str, Any]) -> dict[str, dict[str, int]]:
+        """`ranking_of` each key of a `top_level` but `WHOLE`, for the C walk."""
+        return {key: self.ranking_of(key) for key in top if key != self.WHOLE}
+
     def document(self, doc: Mapping[str, Any]) -> dict[str, Any]:
         """The document the engine needs: `top_level`, with every element slimmed."""
-        return {key: value if key == self.WHOLE else self.element(value) for key, value in self.top_level(doc).items()}
+        return {key: value if key == self.WHOLE else self._element(key, value)
+                for key, value in self.top_level(doc).items()}
+
+
+def slimmer_for(sources: Iterable[str]) -> Slimmer:
+    """The slimmer for policies with these sources: the fields they name, each kept where they
+    read it."""
+    sources = list(sources)
+    return Slimmer(field_ranking(sources), field_owners(sources).scoped)

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from amisec.engine.shares import Costs
 from benchmarks.generate import generate
-from benchmarks.run import STAGES, _table, measure
+from benchmarks.run import STAGES, _table, measure, median_costs
 
 FAKE = Path(__file__).resolve().parent / "opa_fake_cli.py"
 
@@ -76,3 +77,8 @@ def test_a_run_in_its_own_process_has_its_wall_time_and_amisec_side(plan: str, f
     assert float(cells["wall s"]) == pytest.approx(row["wall"], abs=0.01)
     assert float(cells["amisec side s"]) == pytest.approx(sum(row[s] for s in AMISEC_SIDE), abs=0.01)
     assert set(AMISEC_SIDE) == set(STAGES) - {"handover", "evaluate"}
+
+
+def test_saved_costs_are_the_median_of_the_runs() -> None:
+    runs = [Costs({"a": 1.0, "b": 9.0}, 3e-6), Costs({"a": 5.0, "b": 1.0}, 1e-6), Costs({"a": 2.0, "b": 2.0}, 2e-6)]
+    assert median_costs(runs) == Costs({"a": 2.0, "b": 2.0}, 2e-6)

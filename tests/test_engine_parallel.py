@@ -129,6 +129,26 @@ def test_unusable_saved_costs_fall_back_to_code_size(own_cache: Path) -> None:
     assert shares.costs("k", fallback) == shares.Costs({"a": 0.5, "b": 2.0}, 1e-6)
 
 
+def test_a_first_run_balances_by_the_shipped_profile_of_the_built_in_packages(own_cache: Path) -> None:
+    # a fresh CI runner has no costs of its own: the release's measured ones stand in for lines
+    session = embedded._Session(load_catalog().files)
+    lines = {p: 1.0 for p in session.packages}
+    first = shares.costs(session.key, lines)
+    assert set(first.seconds) == set(session.packages), "refresh it: python -m benchmarks.run --sizes 10000 --save-costs"
+    assert first.per_value > 0 and first.seconds != lines
+    shares.record(session.key, shares.Costs(lines, 1e-6))  # then this machine's own
+    assert shares.costs(session.key, lines) == shares.Costs(lines, 1e-6)
+    assert shares.costs("other", {"a": 1.0}) == shares.Costs({"a": 1.0})  # other packages: lines
+
+
+def test_a_profile_written_stands_in_for_the_packages_it_prices(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    measured = shares.Costs({"a": 2e-6, "b": 3e-5}, 2.5e-6)
+    shares.write_profile(tmp_path / "p.json", measured)
+    monkeypatch.setattr(shares, "SHIPPED", tmp_path / "p.json")
+    assert shares.costs("k", {"a": 1.0, "b": 1.0}) == measured
+    assert shares.costs("k", {"a": 1.0}) == shares.Costs({"a": 1.0})
+
+
 def test_balanced_shares_hold_every_package_once_in_order() -> None:
     packages = ["p1", "p2", "p3", "p4", "p5"]
     known = shares.Costs({"p1": 5.0, "p2": 1.0, "p3": 4.0, "p4": 2.0, "p5": 2.0})
@@ -153,8 +173,11 @@ def test_the_hand_over_is_priced_into_the_split() -> None:
 
 
 def test_field_values_count_what_a_hand_over_carries() -> None:
-    doc = {"devices": [{"id": "m", "handles": ["a", "b"], "span": {"line": 1}}] * 10, "schema_version": "1.0"}
-    assert shares.field_values(doc) == {"id": 20.0, "handles": 40.0, "span": 40.0}
+    doc = {"devices": [{"id": "m", "handles": ["a", "b"], "span": {"line": 1}}] * 10,
+           "links": [{"id": "l"}] * 3, "index": {"devices_by_kind": {"meter": [0, 1, 2]}}, "schema_version": "1.0"}
+    assert shares.field_values(doc) == {("devices", "id"): 20.0, ("devices", "handles"): 40.0,
+                                        ("devices", "span"): 40.0, ("links", "id"): 6.0,
+                                        ("index", "devices_by_kind"): 7.0}
 
 
 def test_a_module_reaching_into_another_rule_package_gets_every_field() -> None:
