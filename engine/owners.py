@@ -34,6 +34,7 @@ _BARE_INDEX = re.compile(rf"\[\s*({_IDENT})\s*\]")
 # `v := e` or a unification `v = e` (not `==`, `!=`, `<=`, `>=`, `:=` of an `else`)
 _ASSIGN = re.compile(rf"(?<![\w.\]])({_IDENT})\s*(?::=|(?<![=!<>:])=(?!=))\s*")
 _READ = re.compile(rf"\.({_IDENT})")
+_SIMPLE = re.compile(rf"{_IDENT}(?:\.{_IDENT}|\[[^\[\]\n]*\])*")  # a name, its fields and indexes
 _CALL = re.compile(rf"(?<![\w.])((?:{_IDENT}\.)*{_IDENT})\(")
 _KEYWORDS = frozenset({"else", "if", "some", "every", "in", "not", "contains", "with", "as", "default"})
 
@@ -131,7 +132,7 @@ def _split_arguments(text: str) -> list[str]:
 
 def _expression_at(text: str, pos: int) -> str:
     """The simple expression starting at `pos`: names, dots and bracketed indexes."""
-    match = re.compile(rf"{_IDENT}(?:\.{_IDENT}|\[[^\[\]\n]*\])*").match(text, pos)
+    match = _SIMPLE.match(text, pos)
     return match.group() if match else ""
 
 

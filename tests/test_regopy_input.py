@@ -131,6 +131,16 @@ def test_the_walk_hands_the_document_slimmed_as_the_slimmer_slims_it(walk: str) 
     assert protected is False and handed_document(SLIMMED, slimmer, protected) == expected
 
 
+def test_a_field_scoped_to_collections_is_handed_over_under_them_only(walk: str) -> None:
+    # at every depth: a flow's nested `id` goes with the flows' ranking, which has no `id`
+    slimmer = Slimmer(RANKING, {"handles": frozenset({"flows"}), "id": frozenset({"devices"})})
+    handle, _ = input_from_document(SLIMMED, slimmer)
+    expected = slimmer.document(SLIMMED)
+    assert _read_back(lambda i: _set(i, handle)) == _read_back(lambda i: i.set_input(expected))
+    assert list(expected["devices"][0]) == ["kind", "id"]
+    assert expected["flows"][0] == {"path": [0, 1], "data": "dr_signal", "extra": {"nested": {}}}
+
+
 def _set(interpreter: Interpreter, handle: int) -> None:
     try:
         rs.rego_set_input(interpreter._impl, handle)
