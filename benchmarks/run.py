@@ -38,7 +38,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
+
+if TYPE_CHECKING:  # imported where used: the runner starts before amisec is loaded
+    from amisec.engine.shares import Costs
 
 STAGES = ("read", "parse", "resolve", "emit", "validate", "handover", "evaluate", "results", "render")
 # What amisec itself does when another engine (`--engine opa`) evaluates: every stage but the
@@ -153,7 +156,7 @@ def _one_run(path: str, jobs: int | None, memory_mb: int | None, opa: str | None
     return row
 
 
-def _recorded_costs():
+def _recorded_costs() -> Costs | None:
     """The costs the last run recorded for the built-in policies (None if it recorded none)."""
     from amisec.engine import shares
     from amisec.engine.embedded import policies_key
@@ -162,7 +165,7 @@ def _recorded_costs():
     return shares.saved(policies_key(load_catalog().files))
 
 
-def median_costs(recorded: list):
+def median_costs(recorded: list[Costs]) -> Costs:
     """Per package and for the hand-over, the median of several runs' costs."""
     from amisec.engine.shares import Costs
 
@@ -251,7 +254,7 @@ def main() -> None:
         print(f"\nt({int(last['elements'])}) / t({int(first['elements'])}) per stage (size ratio {ratio:.0f}): {per}")
 
 
-def _save_costs(recorded: list) -> None:
+def _save_costs(recorded: list[Costs | None]) -> None:
     from amisec.engine import shares
 
     if not recorded or None in recorded:

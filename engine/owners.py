@@ -19,12 +19,11 @@ import re
 from dataclasses import dataclass
 from typing import Iterable
 
+from .rego_text import arguments, blank_strings, closing, definitions
+
 _IDENT = r"[A-Za-z_][A-Za-z0-9_]*"
 _COMMENT = re.compile(r"#[^\n]*")
-_STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"|`[^`]*`')
 _QUOTED = re.compile(r'"([a-z_][a-z0-9_]*)"')
-_HEAD = re.compile(rf"^({_IDENT})\b", re.M)
-_NOT_DEFINITIONS = frozenset({"package", "import", "default"})
 # `some v in e`, `every v in e`, with an optional key variable before the value one
 _IN = re.compile(rf"\b(?:some|every)\s+(?:({_IDENT})\s*,\s*)?({_IDENT})\s+in\s+")
 # A variable bound some other way: inside an array or object pattern (`[a, b] := e`), or as
@@ -62,21 +61,24 @@ class _Definition:
 
 def field_owners(sources: Iterable[str]) -> Owners:
     """Where each field the policies read is read: see the module's account."""
-    definitions: list[_Definition] = []
+    parsed: list[_Definition] = []
     quoted: set[str] = set()
     for source in sources:
-        text = _COMMENT.sub("", _STRING.sub(_blank_keeping_names(quoted), source))
-        definitions.extend(_definitions(text))
+        # a string may spell a field name (`object.get(d, "kind", …)`, `elements[i][field]`)
+        text = _COMMENT.sub("", blank_strings(source, lambda literal: quoted.update(_QUOTED.findall(literal))))
+        parsed.extend(_definitions(text))
     params: dict[tuple[str, int], Kind] = {}
     for _ in range(_ROUNDS):
-        bound = [_bindings(d, params) for d in definitions]
-        found = _parameter_kinds(definitions, bound)
+        bound = [_bindings(d, params) for d in parsed]
+        found = _parameter_kinds(parsed, bound)
         if found == params:
             break
         params = found
+    else:
+        bound = [_bindings(d, params) for d in parsed]
     scoped: dict[str, set[str]] = {}
     anywhere = set(quoted)
-    for definition, kinds in zip(definitions, [_bindings(d, params) for d in definitions]):
+    for definition, kinds in zip(parsed, bound):
         for name, kind in _reads(definition.text, kinds):
             if kind is None:
                 anywhere.add(name)
@@ -85,49 +87,19 @@ def field_owners(sources: Iterable[str]) -> Owners:
     return Owners({n: frozenset(c) for n, c in scoped.items() if n not in anywhere}, frozenset(anywhere))
 
 
-def _blank_keeping_names(quoted: set[str]):
-    """A substitution that blanks a string literal (same length, so offsets hold) and notes the
-    field name it may spell (`object.get(d, "kind", …)`, `elements[i][field]` with "carries")."""
-    def blank(match: re.Match[str]) -> str:
-        quoted.update(_QUOTED.findall(match.group()))
-        return '"' + " " * (len(match.group()) - 2) + '"'
-    return blank
-
-
 def _definitions(text: str) -> list[_Definition]:
-    heads = [m for m in _HEAD.finditer(text) if m.group(1) not in _NOT_DEFINITIONS]
-    ends = [h.start() for h in heads[1:]] + [len(text)]
     out = []
-    for head, end in zip(heads, ends):
-        body = text[head.start():end]
+    for name, body in definitions(text):
         params: tuple[str, ...] = ()
-        if body[len(head.group(1)):].startswith("("):
-            inside = _balanced(body, len(head.group(1)))
-            params = tuple(p.strip() for p in _split_arguments(inside))
-        out.append(_Definition(head.group(1), params, body))
+        if body[len(name):].startswith("("):
+            params = tuple(p.strip() for p in arguments(_inside(body, len(name))))
+        out.append(_Definition(name, params, body))
     return out
 
 
-def _balanced(text: str, opening: int) -> str:
+def _inside(text: str, opening: int) -> str:
     """What is between the bracket at `opening` and its match (to the end if unmatched)."""
-    depth, pos = 0, opening
-    while pos < len(text):
-        depth += {"(": 1, "[": 1, "{": 1, ")": -1, "]": -1, "}": -1}.get(text[pos], 0)
-        if depth == 0:
-            return text[opening + 1:pos]
-        pos += 1
-    return text[opening + 1:]
-
-
-def _split_arguments(text: str) -> list[str]:
-    parts, depth, start = [], 0, 0
-    for pos, char in enumerate(text):
-        depth += {"(": 1, "[": 1, "{": 1, ")": -1, "]": -1, "}": -1}.get(char, 0)
-        if char == "," and depth == 0:
-            parts.append(text[start:pos])
-            start = pos + 1
-    parts.append(text[start:])
-    return [p for p in parts if p.strip()]
+    return text[opening + 1:closing(text, opening)]
 
 
 def _expression_at(text: str, pos: int) -> str:
@@ -210,19 +182,19 @@ def _agreed(kinds: list[Kind]) -> Kind:
     return kinds[0][0], frozenset().union(*(k[1] for k in kinds))
 
 
-def _parameter_kinds(definitions: list[_Definition], bound: list[dict[str, Kind]]) -> dict[tuple[str, int], Kind]:
+def _parameter_kinds(parsed: list[_Definition], bound: list[dict[str, Kind]]) -> dict[tuple[str, int], Kind]:
     """For each function parameter, the kind every call of its name (in any module) passes."""
-    arities = {(d.name, len(d.params)) for d in definitions if d.params}
+    arities = {(d.name, len(d.params)) for d in parsed if d.params}
     passed: dict[tuple[str, int], list[Kind]] = {}
-    for definition, kinds in zip(definitions, bound):
+    for definition, kinds in zip(parsed, bound):
         for call in _CALL.finditer(definition.text):
             name = call.group(1).rsplit(".", 1)[-1]
             if call.start() == 0:  # the definition's own head
                 continue
-            arguments = _split_arguments(_balanced(definition.text, call.end() - 1))
-            if (name, len(arguments)) not in arities:
+            given = arguments(_inside(definition.text, call.end() - 1))
+            if (name, len(given)) not in arities:
                 continue
-            for k, argument in enumerate(arguments):
+            for k, argument in enumerate(given):
                 expression = argument.strip()
                 kind = _kind_of(expression, kinds) if _expression_at(expression, 0) == expression else None
                 passed.setdefault((name, k), []).append(kind)

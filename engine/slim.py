@@ -14,17 +14,14 @@ from collections import Counter
 from typing import Any, Iterable, Mapping
 
 from .owners import field_owners
+from .rego_text import blank_strings, closing, definitions
 
 _NAMED = re.compile(r"\.([a-z_][a-z0-9_]*)|\"([a-z_][a-z0-9_]*)\"")
-# A top-level definition starts at a line that begins with a name (rule or function head).
-_HEAD = re.compile(r"^([a-z_][a-z0-9_]*)\b", re.M)
 # A definition that walks elements one by one: a comprehension, `some` or `every`.
 _ITERATES = re.compile(r"\b(?:some|every)\b")
 _CALL = re.compile(r"\b([a-z_][a-z0-9_]*)\(")
 # Calls that build a finding's text: evaluated only for the elements that fail.
 _MESSAGE_CALL = re.compile(r"\b(?:sprintf|concat|format_int|lib\.violation)\(")
-_STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"|`[^`]*`')
-_NOT_DEFINITIONS = frozenset({"package", "import", "default"})
 _COMMENT_LINE = re.compile(r"^[ \t]*#.*$", re.M)
 
 
@@ -52,17 +49,13 @@ def _fields(text: str) -> list[str]:
 
 def _without_messages(text: str) -> str:
     """`text` without the calls that build messages (parentheses inside strings ignored)."""
-    masked = _STRING.sub(lambda m: "\0" * len(m.group()), text)  # same offsets, no parentheses
+    masked = blank_strings(text)
     kept, pos = [], 0
     for call in _MESSAGE_CALL.finditer(masked):
         if call.start() < pos:
             continue  # inside a call already left out
         kept.append(text[pos:call.start()])
-        depth, end = 1, call.end()
-        while end < len(masked) and depth:
-            depth += {"(": 1, ")": -1}.get(masked[end], 0)
-            end += 1
-        pos = end
+        pos = closing(masked, call.end() - 1) + 1
     kept.append(text[pos:])
     return "".join(kept)
 
@@ -70,11 +63,9 @@ def _without_messages(text: str) -> str:
 def _per_element_tests(text: str) -> list[str]:
     """The bodies, without their message-building calls, of a module's definitions that iterate
     and of the helpers (same module, by name) they call, directly or not."""
-    heads = [m for m in _HEAD.finditer(text) if m.group(1) not in _NOT_DEFINITIONS]
-    starts = [head.start() for head in heads]
     bodies: dict[str, list[str]] = {}
-    for head, end in zip(heads, [*starts[1:], len(text)]):
-        bodies.setdefault(head.group(1), []).append(_without_messages(text[head.start():end]))
+    for name, body in definitions(text):
+        bodies.setdefault(name, []).append(_without_messages(body))
     todo = [name for name, parts in bodies.items() if any(_ITERATES.search(part) for part in parts)]
     seen = set(todo)
     while todo:
@@ -105,7 +96,7 @@ class Slimmer:
         ranking = self._rankings.get(key)
         if ranking is None:
             ranking = self._rankings[key] = {name: rank for name, rank in self.ranking.items()
-                                             if key in self.scoped.get(name, (key,))}
+                                             if name not in self.scoped or key in self.scoped[name]}
         return ranking
 
     def keeps(self, key: str, field: str) -> bool:
