@@ -270,42 +270,20 @@ static PyObject *push_value(PyObject *module, PyObject *args) {
     return Py_BuildValue("(kO)", (unsigned long)bad, api.unsafe_seen ? Py_True : Py_False);
 }
 
-PyDoc_STRVAR(push_slimmed_doc,
-"push_slimmed(input, functions, document, rankings, whole) -> (int, bool)\n\n"
-"As push_value, for a document (a dict) slimmed as slim.Slimmer slims it, without a copy: each\n"
-"top-level value but the one under the key `whole` (pushed as it is) keeps, in every dict, only\n"
-"the keys its ranking (rankings[top-level key]: a dict of field name -> rank) holds, in rank\n"
-"order.");
+PyDoc_STRVAR(push_slim_value_doc,
+"push_slim_value(input, functions, value, ranking) -> (int, bool)\n\n"
+"As push_value, for one top-level value slimmed as slim.Slimmer slims it, without a copy: every\n"
+"dict in it keeps only the keys `ranking` (a dict of field name -> rank) holds, in rank order.");
 
-static PyObject *push_slimmed(PyObject *module, PyObject *args) {
-    PyObject *input, *functions, *document, *rankings, *whole;
+static PyObject *push_slim_value(PyObject *module, PyObject *args) {
+    PyObject *input, *functions, *value, *ranking;
     Api api;
-    if (!PyArg_ParseTuple(args, "OO!O!O!U", &input, &PyTuple_Type, &functions, &PyDict_Type, &document,
-                          &PyDict_Type, &rankings, &whole) || !read_api(input, functions, &api)) {
+    if (!PyArg_ParseTuple(args, "OO!OO!", &input, &PyTuple_Type, &functions, &value, &PyDict_Type, &ranking)
+        || !read_api(input, functions, &api)) {
         return NULL;
     }
     uint32_t bad = 0;
-    PyObject *key, *value;
-    Py_ssize_t pos = 0;
-    while (PyDict_Next(document, &pos, &key, &value)) {
-        if (!text_key(key)) {
-            return NULL;
-        }
-        int as_it_is = PyUnicode_Compare(key, whole) == 0;
-        PyObject *ranking = as_it_is ? NULL : PyDict_GetItemWithError(rankings, key);
-        if (!as_it_is && (ranking == NULL || !PyDict_Check(ranking))) {
-            if (!PyErr_Occurred()) {
-                PyErr_Format(PyExc_KeyError, "no ranking (a dict) for the top-level key %R", key);
-            }
-            return NULL;
-        }
-        if (push_text(&api, key, &bad) < 0
-            || (as_it_is ? push(&api, value, &bad) : push_slim(&api, value, ranking, &bad)) < 0) {
-            return NULL;
-        }
-        bad |= api.item(api.input);
-    }
-    if (push_size(&api, api.object, PyDict_GET_SIZE(document), &bad) < 0) {
+    if (push_slim(&api, value, ranking, &bad) < 0) {
         return NULL;
     }
     return Py_BuildValue("(kO)", (unsigned long)bad, api.unsafe_seen ? Py_True : Py_False);
@@ -313,7 +291,7 @@ static PyObject *push_slimmed(PyObject *module, PyObject *args) {
 
 static PyMethodDef methods[] = {
     {"push_value", push_value, METH_VARARGS, push_value_doc},
-    {"push_slimmed", push_slimmed, METH_VARARGS, push_slimmed_doc},
+    {"push_slim_value", push_slim_value, METH_VARARGS, push_slim_value_doc},
     {NULL, NULL, 0, NULL},
 };
 

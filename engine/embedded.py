@@ -13,8 +13,9 @@
 - The input is reduced to the fields the policies name (`slim`): regopy pays for every field.
 - A large input is shared out: the rule packages are split between this process and forked ones
   (`amisec.forked`), balanced by what each took last time (`shares`); each process is handed only
-  the fields its packages name, through a faster hand-over than regopy's own (`regopy_input`).
-- rego-cpp holds about a kilobyte per input value (`memory`): when the inputs would not fit in
+  the fields its packages name, through a faster hand-over than regopy's own (`regopy_input`),
+  set without the copies regoSetInput makes (`regopy_native`).
+- rego-cpp holds about half a kilobyte per input value (`memory`): when the inputs would not fit in
   the memory available, fewer processes run, and as a last resort one process hands the packages
   over in groups, one after another — slower, but a large plan on a small machine completes.
 """
@@ -25,7 +26,7 @@ import re
 import threading
 import time
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence, TypeVar
 
 import regopy
 from regopy import Interpreter, LogLevel, RegoError
@@ -40,11 +41,12 @@ from . import PolicyModule, memory, owners, regopy_cache, slim
 from . import shares as shares_module
 from .errors import EngineError
 from .rego_errors import describe
-from .regopy_input import handed_document, input_from_document, input_from_value
+from .regopy_input import handed_document, set_document, set_value
 from .regopy_output import read_value, statement_cap_reached
 from .regopy_strings import restore
 from .slim import Slimmer, slimmer_for
 
+T = TypeVar("T")
 _RULES_REF = re.compile(r"\bdata\.amisec\.rules\b((?:\.[A-Za-z_][A-Za-z0-9_]*)*)")
 _PACKAGE = re.compile(r"^package\s+(amisec\.rules(?:\.[A-Za-z_][A-Za-z0-9_]*)+)\s*(?:#.*)?$", re.M)
 
@@ -193,8 +195,7 @@ class _Session:
         started = time.perf_counter()
         slimmer = self._slimmer(packages)
         with gc_paused():
-            handle, protected = input_from_document(input_doc, slimmer)
-            self._set_input(self.interpreter, handle)
+            protected = self._set_input(self.interpreter, lambda impl: set_document(impl, input_doc, slimmer))
         handover = time.perf_counter() - started
         for package in packages:
             began = time.perf_counter()
@@ -225,19 +226,13 @@ class _Session:
             self._slimmers[packages] = _kept_slimmer(chosen)
         return self._slimmers[packages]
 
-    def _hand_over(self, interpreter: Interpreter, doc: Mapping[str, Any]) -> None:
-        """Set a document whose strings are already safe (`handed_document`) as the input."""
-        self._set_input(interpreter, input_from_value(doc))
-
     @staticmethod
-    def _set_input(interpreter: Interpreter, handle: int) -> None:
-        """Set the input `handle` holds, and free it."""
+    def _set_input(interpreter: Interpreter, setter: Callable[[int], T]) -> T:
+        """What `setter`, given the interpreter's address, returns as it sets the input."""
         try:
-            rs.rego_set_input(interpreter._impl, handle)
+            return setter(interpreter._impl)
         except RegoError as err:
             raise EngineError("the engine refused the input", (str(err),)) from None
-        finally:
-            rs.rego_free_input(handle)
 
     def _query(self, interpreter: Interpreter, bundle: regopy.Bundle, entrypoint: str) -> Any:
         try:
@@ -257,7 +252,7 @@ class _Session:
             raise failure
         interpreter, bundle = self._prepared([_entrypoint(package, b.name) for b in blocks])
         with gc_paused():
-            self._hand_over(interpreter, doc)
+            self._set_input(interpreter, lambda impl: set_value(impl, doc))  # strings already safe
         out = {}
         for block in blocks:
             try:

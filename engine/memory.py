@@ -1,6 +1,6 @@
 """How much memory evaluation may use, and how much the embedded engine takes per input value.
 
-rego-cpp keeps every input value as a node of about a kilobyte, so at utility scale the input,
+rego-cpp keeps every input value as a node of about half a kilobyte, so at utility scale the input,
 not the policies, decides how much memory a check needs (100k elements: several gigabytes per
 process). What the machine can give is the smaller of the kernel's estimate of memory available
 without swapping and what the container's memory limit leaves (CI runners are containers).
@@ -10,11 +10,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from . import regopy_native
+
 # Growth of a process per input value (as `shares.field_values` counts them) handed to rego-cpp
-# 1.5.2, slimmed document included: from 1,160 to 1,345 bytes depending on the fields (RSS before
-# slimming and at the peak after the hand-over, per rule package and per process's share, on 10k
-# and 100k-element generated plans). The largest, rounded up, so a plan errs towards fitting.
-BYTES_PER_VALUE = 1_400
+# 1.5.2 through `regopy_native`: from 499 to 515 bytes depending on the fields (RSS before the
+# hand-over and at its peak, all packages and the largest one alone, on 10k and 100k-element
+# generated plans). Rounded up, so a plan errs towards fitting. Through regoSetInput, which
+# copies the input while it holds it, from 1,160 to 1,345.
+BYTES_PER_VALUE = 560 if regopy_native.available() else 1_400
 
 # Use at most this share of what is available: the estimate is of the input alone, and the
 # results, the report and other programs on the machine need some too.

@@ -10,7 +10,7 @@ import pytest
 from amisec.compiler import compile_file, compile_text
 from amisec.engine import embedded
 from amisec.engine.owners import field_owners
-from amisec.engine.regopy_input import input_from_document
+from amisec.engine.regopy_input import set_document
 from amisec.engine.slim import Slimmer, slimmer_for
 from amisec.policies.catalog import load_catalog
 
@@ -108,8 +108,7 @@ def _every_key(value: Any, keys: set[str]) -> set[str]:
 
 
 def _package_value(session: embedded._Session, package: str, doc: dict, slimmer: Slimmer) -> Any:
-    handle, _ = input_from_document(doc, slimmer)
-    session._set_input(session.interpreter, handle)
+    set_document(session.interpreter._impl, doc, slimmer)
     return session._query(session.interpreter, session.bundle, embedded._entrypoint(package))
 
 

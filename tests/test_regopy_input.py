@@ -1,5 +1,6 @@
 """The fast hand-over builds the same engine input as regopy's own converter, from C where the
-optional extension is built and from Python where it is not."""
+optional extension is built and from Python where it is not, set through rego-cpp's own entry
+points where they are available and through regoSetInput where they are not."""
 from __future__ import annotations
 
 import shutil
@@ -8,8 +9,8 @@ import pytest
 from regopy import Interpreter, LogLevel
 from regopy import rego_shared as rs
 
-from amisec.engine import regopy_input
-from amisec.engine.regopy_input import handed_document, input_from_document, input_from_value
+from amisec.engine import regopy_input, regopy_native
+from amisec.engine.regopy_input import handed_document, set_document, set_value
 from amisec.engine.slim import Slimmer
 from amisec.engine.regopy_strings import protect
 
@@ -37,23 +38,31 @@ def walk(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str
     return request.param
 
 
-def _read_back(setter) -> str:
+@pytest.fixture(params=["native", "regoSetInput"], autouse=True)
+def setter(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each test runs once with each way of setting the input, the native one where available."""
+    if request.param == "regoSetInput":
+        monkeypatch.setattr(regopy_native, "_LIBRARY", None)
+    elif not regopy_native.available():
+        pytest.skip("rego-cpp's entry points are not available here: inputs go through regoSetInput")
+    return request.param
+
+
+def _interpreter() -> Interpreter:
     interpreter = Interpreter()
     interpreter.log_level = LogLevel.NONE
+    return interpreter
+
+
+def _read_back(setter) -> str:
+    interpreter = _interpreter()
     setter(interpreter)
     return str(interpreter.query("x := input"))
 
 
 @pytest.mark.parametrize("value", VALUES)
 def test_same_input_as_regopy(walk: str, value) -> None:
-    def ours(interpreter: Interpreter) -> None:
-        handle = input_from_value(value)
-        try:
-            rs.rego_set_input(interpreter._impl, handle)
-        finally:
-            rs.rego_free_input(handle)
-
-    assert _read_back(ours) == _read_back(lambda i: i.set_input(list(value) if isinstance(value, tuple) else value))
+    assert _read_back(lambda i: set_value(i._impl, value)) == _read_back(lambda i: i.set_input(list(value) if isinstance(value, tuple) else value))
 
 
 @pytest.mark.parametrize(("value", "error", "words"), [
@@ -64,16 +73,18 @@ def test_same_input_as_regopy(walk: str, value) -> None:
     ({"a": -(2**63) - 1}, OverflowError, "too large"),
 ])
 def test_values_json_cannot_hold_are_refused(walk: str, value, error, words: str) -> None:
+    interpreter = _interpreter()
     with pytest.raises(error, match=words):
-        input_from_value(value)
+        set_value(interpreter._impl, value)
 
 
 def test_a_deep_document_is_refused_not_crashed(walk: str) -> None:
     deep: list = []
     for _ in range(100_000):
         deep = [deep]
+    interpreter = _interpreter()
     with pytest.raises(RecursionError):
-        input_from_value(deep)
+        set_value(interpreter._impl, deep)
 
 
 def test_the_c_walk_is_built_wherever_a_c_compiler_is() -> None:
@@ -88,17 +99,17 @@ KEEP_ALL = Slimmer({name: rank for rank, name in enumerate(("id", "name", "note"
 
 def test_a_document_without_unsafe_strings_is_handed_as_it_is(walk: str) -> None:
     doc = {"devices": [{"id": "meters", "name": "Zürich – 東京", "note": "del\x7f is valid in JSON"}]}
-    handle, protected = input_from_document(doc, KEEP_ALL)
-    assert _read_back(lambda i: _set(i, handle)) == _read_back(lambda i: i.set_input(doc))
+    protected = _hand(doc, KEEP_ALL)
+    assert _read_back(lambda i: set_document(i._impl, doc, KEEP_ALL)) == _read_back(lambda i: i.set_input(doc))
     assert protected is False and handed_document(doc, KEEP_ALL, protected) == doc
 
 
 @pytest.mark.parametrize("text", ['say "hi"', "back\\slash", "new\nline", "nul\x00byte", "tab\tstop"])
 def test_a_document_with_an_unsafe_string_is_handed_protected(walk: str, text: str) -> None:
     doc = {"parties": [{"id": "p", "name": "ok"}, {"id": "q", "name": text}]}
-    handle, protected = input_from_document(doc, KEEP_ALL)
+    protected = _hand(doc, KEEP_ALL)
     handed = handed_document(doc, KEEP_ALL, protected)
-    assert _read_back(lambda i: _set(i, handle)) == _read_back(lambda i: i.set_input(handed))
+    assert _read_back(lambda i: set_document(i._impl, doc, KEEP_ALL)) == _read_back(lambda i: i.set_input(handed))
     assert protected is True
     assert handed == protect(doc) and handed["parties"][1]["name"] != text
     assert doc["parties"][1]["name"] == text  # the caller's document is left alone
@@ -122,9 +133,9 @@ def test_the_walk_hands_the_document_slimmed_as_the_slimmer_slims_it(walk: str) 
     # fields kept in rank order at every depth, spans and unnamed fields dropped, the index's
     # maps the policies name kept whole, the others dropped, every collection kept
     slimmer = Slimmer(RANKING)
-    handle, protected = input_from_document(SLIMMED, slimmer)
+    protected = _hand(SLIMMED, slimmer)
     expected = slimmer.document(SLIMMED)
-    assert _read_back(lambda i: _set(i, handle)) == _read_back(lambda i: i.set_input(expected))
+    assert _read_back(lambda i: set_document(i._impl, SLIMMED, slimmer)) == _read_back(lambda i: i.set_input(expected))
     assert list(expected) == ["schema_version", "deployment", "devices", "links", "flows", "waivers", "index"]
     assert list(expected["devices"][0]) == ["kind", "id", "handles"] and expected["flows"][0]["extra"] == {"nested": {"id": "x"}}
     assert expected["index"] == {"devices_by_kind": {"meter": [0], "head_end": [1]}}
@@ -134,21 +145,48 @@ def test_the_walk_hands_the_document_slimmed_as_the_slimmer_slims_it(walk: str) 
 def test_a_field_scoped_to_collections_is_handed_over_under_them_only(walk: str) -> None:
     # at every depth: a flow's nested `id` goes with the flows' ranking, which has no `id`
     slimmer = Slimmer(RANKING, {"handles": frozenset({"flows"}), "id": frozenset({"devices"})})
-    handle, _ = input_from_document(SLIMMED, slimmer)
     expected = slimmer.document(SLIMMED)
-    assert _read_back(lambda i: _set(i, handle)) == _read_back(lambda i: i.set_input(expected))
+    assert _read_back(lambda i: set_document(i._impl, SLIMMED, slimmer)) == _read_back(lambda i: i.set_input(expected))
     assert list(expected["devices"][0]) == ["kind", "id"]
     assert expected["flows"][0] == {"path": [0, 1], "data": "dr_signal", "extra": {"nested": {}}}
 
 
-def _set(interpreter: Interpreter, handle: int) -> None:
-    try:
-        rs.rego_set_input(interpreter._impl, handle)
-    finally:
-        rs.rego_free_input(handle)
+def _hand(doc: dict, slimmer: Slimmer) -> bool:
+    """Whether `set_document` protected the document's strings."""
+    interpreter = _interpreter()  # kept alive: `_impl` is freed with the Interpreter
+    return set_document(interpreter._impl, doc, slimmer)
 
 
 def test_the_slimmed_walk_drops_a_key_no_policy_names_even_if_not_a_str(walk: str) -> None:
     doc = {"devices": [{"id": "m", 7: "x"}]}
-    handle, _ = input_from_document(doc, KEEP_ALL)
-    assert _read_back(lambda i: _set(i, handle)) == _read_back(lambda i: i.set_input({"devices": [{"id": "m"}]}))
+    assert _read_back(lambda i: set_document(i._impl, doc, KEEP_ALL)) == _read_back(lambda i: i.set_input({"devices": [{"id": "m"}]}))
+
+
+def test_the_native_hand_over_is_in_use_on_the_verified_regopy() -> None:
+    import platform
+    import sys
+
+    import regopy
+
+    if sys.platform != "linux" or platform.machine() not in ("x86_64", "AMD64"):
+        pytest.skip("the native hand-over is for x86-64 Linux")
+    assert regopy.__version__ in regopy_native.VERIFIED, (
+        f"regopy {regopy.__version__} is not among those read for the native hand-over: read its library "
+        "(engine/regopy_native.py) and add it to VERIFIED, or inputs go through the slower regoSetInput")
+    assert regopy_native._load() is not None, "a name the native hand-over calls is not exported"
+
+
+def test_an_input_replaced_again_and_again_keeps_the_latest_and_its_memory(walk: str) -> None:
+    # the input's references are the engine's own: the handles are freed at once, an input set
+    # over an earlier one frees the earlier one, and what was set reads back whole
+    import resource
+
+    interpreter = _interpreter()
+    rows = [{"id": f"m_{i}", "kind": "meter", "n": i, "on": i % 2 == 0} for i in range(20_000)]
+    peaks = []
+    for round_ in range(12):
+        set_value(interpreter._impl, {"devices": rows, "round": round_, "index": {"by": [round_]}})
+        peaks.append(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    assert interpreter.query("x := [count(input.devices), input.round, input.index.by[0], input.devices[7]]").results[0].bindings["x"] == [
+        20_000, 11, 11, {"id": "m_7", "kind": "meter", "n": 7, "on": False}]
+    assert peaks[-1] - peaks[3] < (peaks[3] - peaks[0]) + 20_000, "memory grows with every input set: one is not freed"
