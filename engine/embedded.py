@@ -195,6 +195,8 @@ class _Session:
         started = time.perf_counter()
         slimmer = self._slimmer(packages)
         with gc_paused():
+            # the last group's input is let go first, or both are held while this one is built
+            self._set_input(self.interpreter, lambda impl: set_value(impl, {}))
             protected = self._set_input(self.interpreter, lambda impl: set_document(impl, input_doc, slimmer))
         handover = time.perf_counter() - started
         for package in packages:
