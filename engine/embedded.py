@@ -7,6 +7,8 @@
 - One query per rule package, not one for `data.amisec.rules`: rego-cpp stops a query after ~2
   million statements, so a large deployment evaluates package by package, and a package that
   still reaches the cap rule by rule; a rule that reaches it alone fails the run, naming it.
+  A package is queried through its generated `__results` (`rule_values`), which names its public
+  rules only, so its helpers are not evaluated and written out for nothing.
 - Never `with input as …` (crashes on rules that call builtins): the input is set directly.
 - Compile errors arrive as s-expressions with byte offsets; they become `file:line:col`.
 - Output strings are not escaped by regopy; input strings are protected (`regopy_strings`).
@@ -15,9 +17,13 @@
   (`amisec.forked`), balanced by what each took last time (`shares`); each process is handed only
   the fields its packages name, through a faster hand-over than regopy's own (`regopy_input`),
   set without the copies regoSetInput makes (`regopy_native`).
-- rego-cpp holds about half a kilobyte per input value (`memory`): when the inputs would not fit in
-  the memory available, fewer processes run, and as a last resort one process hands the packages
-  over in groups, one after another — slower, but a large plan on a small machine completes.
+- A large input is handed over package by package, each on an input of only its own fields,
+  evaluated before the next is handed over: at 100k elements faster than one input of every
+  field (keys are found sooner, and rego-cpp builds each input in the memory the last one freed)
+  and a process holds one package's input at a time (a package another's input nearly covers
+  shares it: `shares.joined`). rego-cpp holds about half a kilobyte per
+  input value (`memory`): when the processes' inputs would not fit in the memory available side
+  by side, fewer processes run.
 """
 from __future__ import annotations
 
@@ -41,6 +47,7 @@ from . import PolicyModule, memory, owners, regopy_cache, slim
 from . import shares as shares_module
 from .errors import EngineError
 from .rego_errors import describe
+from .rule_values import RESULTS, results_module
 from .regopy_input import handed_document, set_document, set_value
 from .regopy_output import read_value, statement_cap_reached
 from .regopy_strings import restore
@@ -106,16 +113,30 @@ class _Session:
         self.timings: dict[str, float] = {}
         self.plan: list[list[tuple[str, ...]]] = []  # of the last run: per process, its groups
         self.key = policies_key(self.modules)
-        self.interpreter, self.bundle = self._prepared([_entrypoint(p) for p in self.packages])
+        self.interpreter, self.bundle, self.entrypoints = self._prepared_packages()
 
-    def _prepared(self, entrypoints: Sequence[str]) -> tuple[Interpreter, regopy.Bundle]:
+    def _prepared_packages(self) -> tuple[Interpreter, regopy.Bundle, dict[str, str]]:
+        """The interpreter and bundle, and per package the entrypoint that gives its rules'
+        values: its `__results` (`rule_values`), or the whole package should those not compile."""
+        generated = [results_module(p, [m for m in self.modules if p in rule_packages([m])]) for p in self.packages]
+        entrypoints = {p: _entrypoint(p, RESULTS) for p in self.packages}
+        try:
+            return (*self._prepared(list(entrypoints.values()), generated), entrypoints)
+        except EngineError:
+            # a rule head misread, or the policies themselves do not compile: the whole packages
+            # give the same rules (with their helpers), or the error in the policies' own words
+            entrypoints = {p: _entrypoint(p) for p in self.packages}
+            return (*self._prepared(list(entrypoints.values())), entrypoints)
+
+    def _prepared(self, entrypoints: Sequence[str], generated: Sequence[PolicyModule] = ()) -> tuple[Interpreter, regopy.Bundle]:
         interpreter = Interpreter()
         interpreter.log_level = LogLevel.NONE
-        key = regopy_cache.bundle_key("\n".join(entrypoints), self.modules)
+        modules = [*self.modules, *generated]
+        key = regopy_cache.bundle_key("\n".join(entrypoints), modules)
         bundle = regopy_cache.load(interpreter, key)
         if bundle is None:
             try:
-                for module in self.modules:
+                for module in modules:
                     interpreter.add_module(module.path, module.source)
                 bundle = interpreter.build(None, list(entrypoints))
             except RegoError as err:
@@ -160,8 +181,8 @@ class _Session:
     def _plan(self, input_doc: Mapping[str, Any], jobs: int, sizes: Mapping[str, float],
               budget: float | None) -> list[list[tuple[str, ...]]]:
         """Per process, the groups of packages it hands over and evaluates (see `shares.planned`)."""
-        parallel = min(jobs, len(self.packages)) >= 2 and _size(input_doc) >= PARALLEL_FROM and can_fork()
-        if not parallel and (budget is None or sum(sizes.values()) * memory.BYTES_PER_VALUE <= budget):
+        large = _size(input_doc) >= PARALLEL_FROM
+        if not large and (budget is None or sum(sizes.values()) * memory.BYTES_PER_VALUE <= budget):
             return [[self.packages]]  # the common case, decided without pricing every package
         lines = dict.fromkeys(self.packages, 0.0)
         for module in self.modules:
@@ -170,8 +191,14 @@ class _Session:
         known = shares_module.costs(self.key, lines)
         if known.per_value:  # measured: seconds per element, for this many
             known = shares_module.Costs({p: t * _size(input_doc) for p, t in known.seconds.items()}, known.per_value)
-        return shares_module.planned(self.packages, known, jobs if parallel else 1, self.needs(sizes), sizes, budget,
+        needs = self.needs(sizes)
+        values = {p: shares_module.share_values((p,), needs, sizes) for p in self.packages}
+        parallel = large and min(jobs, len(self.packages)) >= 2 and can_fork()
+        plan = shares_module.planned(self.packages, known, jobs if parallel else 1, values, budget,
                                      memory.BYTES_PER_VALUE, memory.resident_bytes())
+        if self.cross_package:  # every package is handed every field: once per process is enough
+            return [[tuple(p for group in share for p in group)] for share in plan]
+        return [shares_module.joined(share, lambda group: shares_module.share_values(group, needs, sizes)) for share in plan]
 
     def needs(self, sizes: Mapping[tuple[str, str], float]) -> dict[str, frozenset[tuple[str, str]]]:
         """Of the (top-level key, field) pairs `sizes` prices, those each rule package's process
@@ -202,7 +229,7 @@ class _Session:
         for package in packages:
             began = time.perf_counter()
             try:
-                result = self._query(self.interpreter, self.bundle, _entrypoint(package))
+                result = self._query(self.interpreter, self.bundle, self.entrypoints[package])
             except EngineError as err:
                 # too large for one query, or one rule errs: rule by rule finds and names it
                 result = self._rule_by_rule(package, handed_document(input_doc, slimmer, protected), err)
@@ -237,12 +264,13 @@ class _Session:
             raise EngineError("the engine refused the input", (str(err),)) from None
 
     def _query(self, interpreter: Interpreter, bundle: regopy.Bundle, entrypoint: str) -> Any:
+        name = entrypoint.removesuffix("/" + RESULTS).replace("/", ".")
         try:
             output = rs.rego_bundle_query_entrypoint(interpreter._impl, bundle._impl, entrypoint)
         except RegoError as err:
-            raise EngineError(f"evaluating {entrypoint.replace('/', '.')} failed", describe(str(err), self.sources)) from None
+            raise EngineError(f"evaluating {name} failed", describe(str(err), self.sources)) from None
         try:
-            return read_value(output, entrypoint.replace("/", "."))
+            return read_value(output, name)
         finally:
             rs.rego_free_output(output)
 

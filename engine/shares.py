@@ -1,7 +1,7 @@
 """Share rule packages out between the processes that evaluate them.
 
-A process's time is its hand-over (linear in the input values its packages' fields add up to) plus
-its packages' evaluation. Packages differ widely in evaluation cost (at 10k elements from 0.2 s to
+A process's time is, for each of its packages, the hand-over of the package's input (linear in its
+values) and the package's evaluation. Packages differ widely in evaluation cost (at 10k elements from 0.2 s to
 2 s) and that cost cannot be read off their text (a long package about agreements is cheap, a
 short one about every device is not), so each package's seconds, and the hand-over's seconds per
 value, are kept from the last time these policies evaluated a large input (in the cache beside the
@@ -10,15 +10,16 @@ profile measured for the built-in packages (`measured_costs.json`, written by `p
 benchmarks.run --save-costs`) stands in, and where the packages are not those, code lines stand in
 for seconds. Two shares are chosen by
 trying every split; more by giving each package, costliest first, to the lightest share. Balance
-only moves work between processes; it never changes a result. When memory is short (`planned`),
-fewer processes run, and then one process hands its packages over in groups that each fit.
+only moves work between processes; it never changes a result. Each process hands its packages
+over one after another, each on an input of its own fields (`planned`); when memory is short,
+fewer processes run.
 """
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Hashable, Mapping, Sequence
+from typing import Any, Callable, Hashable, Mapping, Sequence
 
 from ..cache import cache_dir, store_atomically
 
@@ -45,8 +46,7 @@ def code_lines(source: str) -> int:
     return sum(1 for line in source.splitlines() if line.strip() and not line.lstrip().startswith("#"))
 
 
-# The built-in packages' costs as measured for a release. Code lines leave the hand-over unpriced:
-# a 100k-element first run balanced by them held 6.3 GB in one process, against 5.4 GB by these.
+# The built-in packages' costs as measured for a release.
 SHIPPED = Path(__file__).with_name("measured_costs.json")
 
 
@@ -138,88 +138,81 @@ def share_values(share: Sequence[str], needs: Mapping[str, frozenset[Hashable]],
     return sum(sizes.get(f, 0.0) for f in fields)
 
 
-def _two_shares(packages: Sequence[str], known: Costs, needs: Mapping[str, frozenset[Hashable]],
-                sizes: Mapping[Hashable, float]) -> list[tuple[str, ...]]:
-    """Of every split of the packages in two (the first package in the first share), the one whose
-    slower share finishes first.
+def _cost(package: str, known: Costs, values: Mapping[str, float]) -> float:
+    """A package's seconds handed over on its own input and evaluated."""
+    return known.seconds.get(package, 0.0) + known.per_value * values.get(package, 0.0)
 
-    Shares are bit masks (package k is bit n-1-k), and each subset's fields and seconds are those
-    of a smaller subset plus one package: a few milliseconds for 2^12 splits, where pricing each
-    split's fields afresh took a sixth of a second at the start of every large run."""
+
+def _two_shares(packages: Sequence[str], cost: Sequence[float]) -> list[tuple[str, ...]]:
+    """Of every split of the packages in two (the first package in the first share), the one whose
+    slower share finishes first; each subset's seconds are a smaller subset's plus one package's."""
     n = len(packages)
-    fields = sorted(frozenset().union(*(needs.get(p, frozenset()) for p in packages)))
-    weights = [(1 << b, sizes.get(f, 0.0)) for b, f in enumerate(fields)]
-    field_bits = [sum(1 << b for b, f in enumerate(fields) if f in needs.get(p, frozenset())) for p in packages]
-    own_seconds = [known.seconds.get(p, 0.0) for p in packages]
-    subset_fields, subset_seconds = [0] * (1 << n), [0.0] * (1 << n)
+    subset_seconds = [0.0] * (1 << n)
     for subset in range(1, 1 << n):
         low = subset & -subset
-        k = n - low.bit_length()
-        subset_fields[subset] = subset_fields[subset ^ low] | field_bits[k]
-        subset_seconds[subset] = subset_seconds[subset ^ low] + own_seconds[k]
-    priced: dict[int, float] = {}
-
-    def finish(subset: int) -> float:
-        if not known.per_value:
-            return subset_seconds[subset]
-        mask = subset_fields[subset]
-        if mask not in priced:
-            priced[mask] = sum(size for bit, size in weights if mask & bit)
-        return known.per_value * priced[mask] + subset_seconds[subset]
-
+        subset_seconds[subset] = subset_seconds[subset ^ low] + cost[n - low.bit_length()]
     everything = (1 << n) - 1
-    two = min(range(1 << (n - 1)), key=lambda subset: max(finish(everything ^ subset), finish(subset)))
+    two = min(range(1 << (n - 1)), key=lambda subset: max(subset_seconds[everything ^ subset], subset_seconds[subset]))
     shares = [tuple(p for k, p in enumerate(packages) if not two >> (n - 1 - k) & 1),
               tuple(p for k, p in enumerate(packages) if two >> (n - 1 - k) & 1)]
     return [share for share in shares if share]
 
 
 def balanced(packages: Sequence[str], known: Costs, count: int,
-             needs: Mapping[str, frozenset[Hashable]] | None = None,
-             sizes: Mapping[Hashable, float] | None = None) -> list[tuple[str, ...]]:
-    """Up to `count` shares of the packages whose slowest process is as fast as can be found;
-    `needs` (package -> the fields it is handed, keyed as `sizes` keys them) and `sizes` (field ->
-    values) price the hand-over.
-    Every share keeps the packages' original order."""
+             values: Mapping[str, float] | None = None) -> list[tuple[str, ...]]:
+    """Up to `count` shares of the packages whose slowest process is as fast as can be found, each
+    package costing its seconds and the hand-over of its `values` (package -> input values handed
+    over for it alone). Every share keeps the packages' original order."""
+    cost = [_cost(p, known, values or {}) for p in packages]
     if count == 2 and 2 < len(packages) <= _EXHAUSTIVE_UP_TO:
-        return _two_shares(packages, known, needs or {}, sizes or {})
+        return _two_shares(packages, cost)
     loads = [0.0] * count
     owner: dict[str, int] = {}
-    for package in sorted(packages, key=lambda p: -known.seconds.get(p, 0.0)):
+    for k in sorted(range(len(packages)), key=lambda k: -cost[k]):
         lightest = loads.index(min(loads))
-        owner[package] = lightest
-        loads[lightest] += known.seconds.get(package, 0.0)
+        owner[packages[k]] = lightest
+        loads[lightest] += cost[k]
     shares = [tuple(p for p in packages if owner[p] == n) for n in range(count)]
     return [share for share in shares if share]
 
 
-def planned(packages: Sequence[str], known: Costs, jobs: int, needs: Mapping[str, frozenset[Hashable]],
-            sizes: Mapping[Hashable, float], memory: float | None, per_value_bytes: float,
-            child_bytes: float) -> list[list[tuple[str, ...]]]:
-    """Per process, the groups of packages it evaluates, each group handed over on its own.
+def planned(packages: Sequence[str], known: Costs, jobs: int, values: Mapping[str, float], memory: float | None,
+            per_value_bytes: float, child_bytes: float) -> list[list[tuple[str, ...]]]:
+    """Per process, its packages, each handed over on its own input and evaluated before the next
+    is handed over (at utility scale faster than one input of every field: a package's own input
+    is found keys sooner, and rego-cpp builds it in the memory the last one freed).
 
-    Without a memory limit: `balanced` shares for `jobs` processes, one group each. With one (in
-    bytes): the most processes, up to `jobs`, whose inputs fit together, each forked child also
-    counting the `child_bytes` of the document it copies as it reads it; when even one process's
-    whole input does not fit, that process hands the packages over in groups that each fit.
+    `values`: package -> its input's values. The most processes, up to `jobs`, whose largest
+    inputs fit in `memory` bytes (None: no limit) together, each forked child also counting the
+    `child_bytes` of the document it copies as it reads it; one process when none fit.
     """
-    for count in range(jobs, 0, -1):
-        shares = balanced(packages, known, count, needs, sizes) if count > 1 else [tuple(packages)]
-        need = sum(share_values(s, needs, sizes) for s in shares) * per_value_bytes + (len(shares) - 1) * child_bytes
-        if memory is None or need <= memory:
-            return [[share] for share in shares]
-    return [grouped(packages, needs, sizes, memory / per_value_bytes)]
+    count = jobs
+    while count > 1:
+        shares = balanced(packages, known, count, values)
+        largest = sum(max(values.get(p, 0.0) for p in share) for share in shares)
+        if memory is None or largest * per_value_bytes + (len(shares) - 1) * child_bytes <= memory:
+            break
+        count -= 1
+    shares = balanced(packages, known, count, values) if count > 1 else [tuple(packages)]
+    return [[(p,) for p in share] for share in shares]
 
 
-def grouped(packages: Sequence[str], needs: Mapping[str, frozenset[Hashable]], sizes: Mapping[Hashable, float],
-            most_values: float) -> list[tuple[str, ...]]:
-    """The packages in as few groups as first fit finds, each group's input at most `most_values`
-    values (a package larger than that alone is a group of its own); order kept within groups."""
-    groups: list[list[str]] = []
-    for package in packages:
-        home = next((g for g in groups if share_values((*g, package), needs, sizes) <= most_values), None)
-        if home is None:
-            groups.append([package])
+def joined(groups: Sequence[tuple[str, ...]], values: Callable[[tuple[str, ...]], float]) -> list[tuple[str, ...]]:
+    """One process's groups with each joined to an earlier, larger one whose input it hardly adds
+    to: by at most half its own values, and to no more than the largest input already among them,
+    so the memory the plan was priced at holds. A hand-over and the freeing of an input are each
+    about half a second per million values (100k elements: diagnostics's fields are all among
+    confidentiality's), against a little more input to scan for the larger group's rules."""
+    if len(groups) < 2:
+        return list(groups)
+    ceiling = max(values(g) for g in groups)
+    out: list[tuple[str, ...]] = []
+    for group in sorted(groups, key=values, reverse=True):
+        fits = [(values(g + group), i) for i, g in enumerate(out)]
+        fits = [(union, i) for union, i in fits if union <= ceiling and union - values(out[i]) <= values(group) / 2]
+        if fits:
+            _, i = min(fits)
+            out[i] += group
         else:
-            home.append(package)
-    return [tuple(g) for g in groups]
+            out.append(group)
+    return out

@@ -82,3 +82,29 @@ def test_a_run_in_its_own_process_has_its_wall_time_and_amisec_side(plan: str, f
 def test_saved_costs_are_the_median_of_the_runs() -> None:
     runs = [Costs({"a": 1.0, "b": 9.0}, 3e-6), Costs({"a": 5.0, "b": 1.0}, 1e-6), Costs({"a": 2.0, "b": 2.0}, 2e-6)]
     assert median_costs(runs) == Costs({"a": 2.0, "b": 2.0}, 2e-6)
+
+
+HOLDER = """
+import os, sys, time
+held = bytearray(200 * 2**20)
+held[::4096] = b"x" * len(held[::4096])  # every page resident
+if os.fork() == 0:  # a child sharing every page with its parent, and holding 100 MB of its own
+    own = bytearray(100 * 2**20)
+    own[::4096] = b"x" * len(own[::4096])
+    time.sleep(1.5)
+    os._exit(0)
+time.sleep(1.5)
+os.wait()
+"""
+
+
+def test_the_peak_counts_a_forked_childs_shared_pages_once() -> None:
+    import subprocess
+
+    from benchmarks.run import PeakMemory
+
+    sampler = PeakMemory()
+    subprocess.run([sys.executable, "-c", HOLDER], check=True)
+    peak_mb = sampler.stop() / 2**20
+    # 200 shared + 100 the child's own (+ two interpreters); the resident sizes added say 500
+    assert 300 <= peak_mb < 400

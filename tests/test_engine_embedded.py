@@ -142,3 +142,43 @@ def test_a_damaged_cache_entry_is_ignored(tmp_path, monkeypatch: pytest.MonkeyPa
         cached.write_bytes(damage)
         assert engine(RULE).evaluate(doc) == expected
     assert capfd.readouterr().out == ""
+
+
+SHAPES = Module("custom/shapes.rego", """package amisec.rules.shapes
+
+import rego.v1
+
+_ids := [d.id | some d in input.devices]
+
+twice(x) := x * 2
+
+default flagged := false
+
+flagged if count(_ids) > twice(1)
+
+names contains id if some id in _ids
+
+missing := 1 if count(_ids) > 100
+""")
+
+
+def test_a_package_gives_its_rules_not_its_helpers_functions_or_undefined_rules() -> None:
+    raw = engine(SHAPES).evaluate(devices(("a", "signed"), ("b", "signed"), ("c", "signed")))
+    assert raw["shapes"] == {"flagged": True, "names": ["a", "b", "c"]}
+
+
+def test_the_rules_are_the_whole_packages_without_their_helpers(monkeypatch: pytest.MonkeyPatch) -> None:
+    from amisec.compiler import compile_file
+    from amisec.engine import embedded
+    from amisec.engine.rule_values import GeneratedModule
+    from amisec.policies.catalog import load_catalog
+
+    modules = load_catalog().files
+    doc = compile_file("deployments/riverside.ami")
+    named = get_engine("embedded", modules=modules).evaluate(doc)
+    # rule heads that do not compile: the engine falls back to querying whole packages
+    monkeypatch.setattr(embedded, "results_module", lambda package, _: GeneratedModule("<bad>", f"package {package}\n\n__results[\n"))
+    whole = get_engine("embedded", modules=modules).evaluate(doc)
+    helpers = {(family, name) for family, rules in whole.items() for name in rules if name.startswith("_")}
+    assert helpers  # the whole packages do carry helpers
+    assert named == {family: {n: v for n, v in rules.items() if not n.startswith("_")} for family, rules in whole.items()}

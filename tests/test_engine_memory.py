@@ -69,34 +69,28 @@ def test_resident_memory_of_this_process_is_read() -> None:
 
 # --- planning ----------------------------------------------------------------------------------
 
-NEEDS = {"a": frozenset({"x"}), "b": frozenset({"x", "y"}), "c": frozenset({"z"}), "d": frozenset({"w"})}
-SIZES = {"x": 100.0, "y": 50.0, "z": 120.0, "w": 10.0}
+VALUES = {"a": 100.0, "b": 150.0, "c": 120.0, "d": 10.0}  # each package's own input
 KNOWN = shares.Costs({"a": 1.0, "b": 1.0, "c": 1.0, "d": 1.0})
 
 
-def test_without_a_limit_every_process_gets_one_group() -> None:
-    plan = shares.planned(list(NEEDS), KNOWN, 2, NEEDS, SIZES, None, 1.0, 10_000.0)
-    assert len(plan) == 2 and all(len(share) == 1 for share in plan)
-    assert sorted(p for share in plan for p in share[0]) == ["a", "b", "c", "d"]
+def test_without_a_limit_every_process_hands_its_packages_over_one_by_one() -> None:
+    plan = shares.planned(list(VALUES), KNOWN, 2, VALUES, None, 1.0, 10_000.0)
+    assert len(plan) == 2
+    assert all(len(group) == 1 for share in plan for group in share)
+    assert sorted(group[0] for share in plan for group in share) == ["a", "b", "c", "d"]
 
 
-def test_fewer_processes_when_their_inputs_do_not_fit_together() -> None:
-    # one process holds x, y, z, w = 280 values; two hold more (x is in both) plus the child's copy
-    plan = shares.planned(list(NEEDS), KNOWN, 2, NEEDS, SIZES, 300.0, 1.0, 50.0)
-    assert plan == [[("a", "b", "c", "d")]]
+def test_fewer_processes_when_their_largest_inputs_do_not_fit_together() -> None:
+    # two processes hold their largest packages' inputs side by side (at least 150 + 100) plus the
+    # child's copy of the document; one holds only the largest, b's 150
+    assert len(shares.planned(list(VALUES), KNOWN, 2, VALUES, 400.0, 1.0, 50.0)) == 2
+    plan = shares.planned(list(VALUES), KNOWN, 2, VALUES, 290.0, 1.0, 50.0)
+    assert plan == [[("a",), ("b",), ("c",), ("d",)]]
 
 
-def test_groups_in_one_process_when_even_one_does_not_fit() -> None:
-    plan = shares.planned(list(NEEDS), KNOWN, 2, NEEDS, SIZES, 160.0, 1.0, 0.0)
-    assert len(plan) == 1
-    groups = plan[0]
-    assert sorted(p for g in groups for p in g) == ["a", "b", "c", "d"]
-    assert all(shares.share_values(g, NEEDS, SIZES) <= 160.0 for g in groups)
-    assert groups == [("a", "b", "d"), ("c",)]  # first fit, order kept
-
-
-def test_a_package_larger_than_the_budget_is_a_group_of_its_own() -> None:
-    assert shares.grouped(["a", "b", "c"], NEEDS, SIZES, 20.0) == [("a",), ("b",), ("c",)]
+def test_one_process_one_package_at_a_time_when_nothing_fits() -> None:
+    # the least a plan can hold: it still completes, as long as each package's input fits
+    assert shares.planned(list(VALUES), KNOWN, 4, VALUES, 10.0, 1.0, 0.0) == [[("a",), ("b",), ("c",), ("d",)]]
 
 
 # --- the engine --------------------------------------------------------------------------------
@@ -106,25 +100,33 @@ def test_a_small_plan_in_a_small_memory_is_evaluated_in_groups_with_the_same_res
     plentiful = _engine(1).evaluate(doc)
     engine = _engine(1, memory_bytes=1)
     assert engine.evaluate(doc) == plentiful
-    assert len(engine.plan) == 1 and len(engine.plan[0]) == len(embedded.rule_packages(load_catalog().files))
+    assert len(engine.plan) == 1
+    assert sorted(p for group in engine.plan[0] for p in group) == sorted(embedded.rule_packages(load_catalog().files))
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="forking needs a POSIX system")
-def test_a_large_plan_uses_fewer_processes_then_groups_as_memory_shrinks() -> None:
+def test_a_large_plan_uses_fewer_processes_as_memory_shrinks() -> None:
     from benchmarks.generate import generate
 
     doc = compile_text(generate(embedded.PARALLEL_FROM + 100), "synthetic.ami")
+    packages = embedded.rule_packages(load_catalog().files)
+    session = embedded._Session(load_catalog().files)
+    sizes = shares.field_values(doc)
+    needs = session.needs(sizes)
+    largest = max(shares.share_values((p,), needs, sizes) for p in packages)
+
+    def every_package_once_none_larger(plan: list[list[tuple[str, ...]]]) -> bool:
+        groups = [g for share in plan for g in share]
+        return (sorted(p for g in groups for p in g) == sorted(packages)
+                and max(shares.share_values(g, needs, sizes) for g in groups) == largest)
+
     roomy = _engine(2, memory_bytes=64 * 2**30)
     baseline = roomy.evaluate(doc)
-    assert len(roomy.plan) == 2
-    values = sum(shares.field_values(doc).values())
-    one_process = int(values * memory.BYTES_PER_VALUE / memory.HEADROOM) + 1
+    assert len(roomy.plan) == 2 and every_package_once_none_larger(roomy.plan)
+    one_process = int(largest * memory.BYTES_PER_VALUE / memory.HEADROOM) + 1  # not two side by side
     tight = _engine(2, memory_bytes=one_process)
     assert tight.evaluate(doc) == baseline
-    assert tight.plan == [[tuple(embedded.rule_packages(load_catalog().files))]]
-    tiny = _engine(2, memory_bytes=one_process // 4)
-    assert tiny.evaluate(doc) == baseline
-    assert len(tiny.plan) == 1 and len(tiny.plan[0]) > 1
+    assert len(tight.plan) == 1 and every_package_once_none_larger(tight.plan)
 
 
 def test_the_machines_memory_is_asked_when_none_is_given(monkeypatch: pytest.MonkeyPatch) -> None:

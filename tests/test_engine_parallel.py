@@ -160,16 +160,33 @@ def test_balanced_shares_hold_every_package_once_in_order() -> None:
     assert shares.balanced(["only"], shares.Costs({"only": 1.0}), 3) == [("only",)]
 
 
+def test_a_package_whose_fields_another_is_handed_joins_its_hand_over() -> None:
+    needs = {"big": frozenset("abcd"), "inside": frozenset("ab"), "mostly": frozenset("abe"), "apart": frozenset("xy"),
+             "huge": frozenset("stuvwxyz"), "half": frozenset("abq"), "more": frozenset("defg")}
+    sizes = {f: 10.0 for f in "abcdefgqstuvwxyz"}
+
+    def values(group: tuple[str, ...]) -> float:
+        return shares.share_values(group, needs, sizes)
+
+    # inside adds nothing to big or to mostly, and joins the smaller; mostly would take big past
+    # the largest input (40); apart shares nothing
+    assert shares.joined([("inside",), ("apart",), ("big",), ("mostly",)], values) == \
+        [("big",), ("mostly", "inside"), ("apart",)]
+    # under a larger input, half adds 10 of its 30 to big and joins it; more would add 30 of its 40
+    assert shares.joined([("big",), ("huge",), ("half",), ("more",)], values) == [("huge",), ("big", "half"), ("more",)]
+    assert shares.joined([("big",)], values) == [("big",)]
+
+
 def test_the_hand_over_is_priced_into_the_split() -> None:
-    # by seconds alone {a, c} | {b, d} is even; but a and b read a huge field, c and d small ones,
-    # so handing the huge field to both processes is the slowest choice
+    # by seconds alone every split in two pairs is even; but a and b are each handed a huge input,
+    # so putting both in one process makes it the slowest
     packages = ["a", "b", "c", "d"]
     known = shares.Costs({"a": 1.0, "b": 1.0, "c": 1.0, "d": 1.0}, per_value=1e-3)
-    needs = {"a": frozenset({"huge"}), "b": frozenset({"huge"}), "c": frozenset({"x"}), "d": frozenset({"y"})}
-    sizes = {"huge": 3000.0, "x": 10.0, "y": 10.0}
+    values = {"a": 3000.0, "b": 3000.0, "c": 10.0, "d": 10.0}
     assert shares.balanced(packages, known, 2) in ([("a", "b"), ("c", "d")], [("a", "c"), ("b", "d")],
                                                     [("a", "d"), ("b", "c")])
-    assert shares.balanced(packages, known, 2, needs, sizes) == [("a", "b"), ("c", "d")]
+    assert shares.balanced(packages, known, 2, values) in ([("a", "c"), ("b", "d")], [("a", "d"), ("b", "c")])
+    assert shares.balanced(packages, known, 3, values)[0] in (("a",), ("a", "c"), ("a", "d"), ("a", "c", "d"))
 
 
 def test_field_values_count_what_a_hand_over_carries() -> None:
@@ -185,6 +202,22 @@ def test_a_module_reaching_into_another_rule_package_gets_every_field() -> None:
     other = Module("b.rego", "package amisec.rules.b\nx := data.amisec.rules.a.y\n")
     assert not embedded._reaches_other_rules(own)
     assert embedded._reaches_other_rules(other)
+
+
+def test_packages_that_share_every_field_are_handed_over_once_per_process(parallel_from_one: None) -> None:
+    # a module reaching into another rule package makes every package's input the whole input:
+    # handing it over package by package would only repeat it
+    modules = [Module("a.rego", "package amisec.rules.a\nimport rego.v1\nn := count([d.id | some d in input.devices])\n"),
+               Module("b.rego", "package amisec.rules.b\nimport rego.v1\nn := data.amisec.rules.a.n + 1\n"),
+               Module("c.rego", "package amisec.rules.c\nimport rego.v1\nn := count([l.id | some l in input.links])\n")]
+    doc = compile_file(str(ROOT / "deployments/riverside.ami"))
+    engine = get_engine("embedded", modules=modules, jobs=1)
+    value = engine.evaluate(doc)
+    assert value == {"a": {"n": len(doc["devices"])}, "b": {"n": len(doc["devices"]) + 1}, "c": {"n": len(doc["links"])}}
+    assert engine.plan == [[("amisec.rules.a", "amisec.rules.b", "amisec.rules.c")]]
+    alone = get_engine("embedded", modules=[modules[0], modules[2]], jobs=1)
+    alone.evaluate(doc)
+    assert alone.plan == [[("amisec.rules.a",), ("amisec.rules.c",)]]  # no field in common: each its own
 
 
 def test_a_child_that_dies_is_reported_not_taken_for_an_empty_result() -> None:

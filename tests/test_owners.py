@@ -109,7 +109,7 @@ def _every_key(value: Any, keys: set[str]) -> set[str]:
 
 def _package_value(session: embedded._Session, package: str, doc: dict, slimmer: Slimmer) -> Any:
     set_document(session.interpreter._impl, doc, slimmer)
-    return session._query(session.interpreter, session.bundle, embedded._entrypoint(package))
+    return session._query(session.interpreter, session.bundle, session.entrypoints[package])
 
 
 def test_each_package_gives_on_its_own_fields_what_it_gives_on_every_field() -> None:
