@@ -118,10 +118,10 @@ class _Session:
     def _prepared_packages(self) -> tuple[Interpreter, regopy.Bundle, dict[str, str]]:
         """The interpreter and bundle, and per package the entrypoint that gives its rules'
         values: its `__results` (`rule_values`), or the whole package should those not compile."""
-        generated = [results_module(p, [m for m in self.modules if p in rule_packages([m])]) for p in self.packages]
-        entrypoints = {p: _entrypoint(p, RESULTS) for p in self.packages}
+        generated = {p: results_module(p, [m for m in self.modules if p in rule_packages([m])]) for p in self.packages}
+        entrypoints = {p: _entrypoint(p, RESULTS if generated[p] else None) for p in self.packages}
         try:
-            return (*self._prepared(list(entrypoints.values()), generated), entrypoints)
+            return (*self._prepared(list(entrypoints.values()), [m for m in generated.values() if m]), entrypoints)
         except EngineError:
             # a rule head misread, or the policies themselves do not compile: the whole packages
             # give the same rules (with their helpers), or the error in the policies' own words

@@ -36,8 +36,11 @@ def public_rules(source: str) -> list[str]:
     return list(dict.fromkeys(m.group(1) for m in _HEAD.finditer(source) if m.group(1) not in _KEYWORDS))
 
 
-def results_module(package: str, modules: Iterable[PolicyModule]) -> GeneratedModule:
-    """The `__results` rule of `package`, over the public rules of its `modules`."""
+def results_module(package: str, modules: Iterable[PolicyModule]) -> GeneratedModule | None:
+    """The `__results` rule of `package`, over the public rules of its `modules`; None when it has
+    none (a package of helpers only, whose query is then the whole package's)."""
     names = dict.fromkeys(name for module in modules for name in public_rules(module.source))
+    if not names:
+        return None
     lines = "".join(f'{RESULTS}["{name}"] := {name}\n' for name in names)
     return GeneratedModule(f"<amisec: {package}.{RESULTS}>", f"package {package}\n\n{lines}")

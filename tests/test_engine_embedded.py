@@ -182,3 +182,11 @@ def test_the_rules_are_the_whole_packages_without_their_helpers(monkeypatch: pyt
     helpers = {(family, name) for family, rules in whole.items() for name in rules if name.startswith("_")}
     assert helpers  # the whole packages do carry helpers
     assert named == {family: {n: v for n, v in rules.items() if not n.startswith("_")} for family, rules in whole.items()}
+
+
+def test_a_package_of_helpers_only_gives_no_rules_and_leaves_the_others_alone() -> None:
+    helpers = Module("custom/helpers.rego", "package amisec.rules.helpers\n\nimport rego.v1\n\n_n := count(input.devices)\n")
+    e = engine(RULE, helpers)
+    raw = e.evaluate(devices(("a", "unsigned")))
+    assert raw["helpers"] == {"_n": 1} and len(raw["fam"]["unsigned"]["violations"]) == 1
+    assert e._session().entrypoints == {"amisec.rules.fam": "amisec/rules/fam/__results", "amisec.rules.helpers": "amisec/rules/helpers"}
