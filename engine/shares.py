@@ -179,8 +179,9 @@ def balanced(packages: Sequence[str], known: Costs, count: int,
 def planned(packages: Sequence[str], known: Costs, jobs: int, values: Mapping[str, float], memory: float | None,
             per_value_bytes: float, child_bytes: float) -> list[list[tuple[str, ...]]]:
     """Per process, its packages, each handed over on its own input and evaluated before the next
-    is handed over (at utility scale faster than one input of every field: a package's own input
-    is found keys sooner, and rego-cpp builds it in the memory the last one freed).
+    is handed over (at utility scale faster than one input of every field: keys are found sooner
+    in a package's own input, and rego-cpp builds it in the memory the last one freed; `joined`
+    then lets a package share an input that nearly covers its own).
 
     `values`: package -> its input's values. The most processes, up to `jobs`, whose largest
     inputs fit in `memory` bytes (None: no limit) together, each forked child also counting the
