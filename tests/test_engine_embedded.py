@@ -190,3 +190,14 @@ def test_a_package_of_helpers_only_gives_no_rules_and_leaves_the_others_alone() 
     raw = e.evaluate(devices(("a", "unsigned")))
     assert raw["helpers"] == {"_n": 1} and len(raw["fam"]["unsigned"]["violations"]) == 1
     assert e._session().entrypoints == {"amisec.rules.fam": "amisec/rules/fam/__results", "amisec.rules.helpers": "amisec/rules/helpers"}
+
+
+def test_rules_are_found_however_indented_and_brackets_in_strings_and_comments_do_not_mislead() -> None:
+    from amisec.engine.rule_values import public_rules
+
+    source = ('package amisec.rules.x\n\nimport rego.v1\nimport data.amisec.lib\nimport data.other as o\n\n'
+              '# a comment { that opens\n  indented := {"a": "}\\"{", "b": `raw }\n{`}\n_helper := [1]\n'
+              'twice(x) := x * 2\ndefault flagged := false\nflagged if {\n\tinner := 1\n\tinner > 0\n}\n')
+    assert public_rules(source) == ["indented", "flagged"]
+    stray = Module("custom/stray.rego", "package amisec.rules.fam\n\nimport rego.v1\n\n    stray := {\"a\": 1}\n")
+    assert engine(RULE, stray).evaluate(devices(("a", "signed")))["fam"]["stray"] == {"a": 1}
