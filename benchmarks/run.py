@@ -60,7 +60,7 @@ def measure(path: str, jobs: int | None = None, memory_mb: int | None = None, op
     import io
     import resource
 
-    from amisec.compiler import compacted_if_large, pieces, schema, source, validate
+    from amisec.compiler import compacted_if_large, element_count, pieces, schema, source, validate
     from amisec.forked import default_jobs
     from amisec.engine import get_engine
     from amisec.engine.memory import resident_bytes
@@ -122,7 +122,7 @@ def measure(path: str, jobs: int | None = None, memory_mb: int | None = None, op
         judge = functools.partial(evaluate_deployment, catalog.rules, doc,
                                   controls=controls_for(doc["deployment"]["standards"]))
         times.update(opa_evaluation(opa, catalog.files, doc, lambda other: judge(other).results == report.results))
-    times["elements"] = len(doc["devices"]) + len(doc["links"]) + len(doc["flows"])
+    times["elements"] = element_count(doc)
     # an upper bound: pages a forked child shares with this process count in both
     times["rss_sum_mb"] = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
                            + resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024

@@ -43,7 +43,7 @@ from amisec.forked import ChildFailed, Forked, can_fork, default_jobs
 from amisec.gc_pause import gc_paused
 from amisec.policies.metadata import read_blocks
 
-from . import PolicyModule, memory, owners, regopy_cache, slim
+from . import PolicyModule, memory, owners, regopy_cache, rule_values, slim
 from . import shares as shares_module
 from .errors import EngineError
 from .rego_errors import describe
@@ -89,6 +89,15 @@ def _kept_slimmer(sources: list[str]) -> Slimmer:
     return memo("slimmer", [*code, *sources], lambda: slimmer_for(sources))
 
 
+def _kept_results_modules(packages: Sequence[str], modules: Sequence[PolicyModule],
+                          defined: Sequence[tuple[str, ...]]) -> dict[str, PolicyModule | None]:
+    """Per package, its `results_module`, kept in the cache: reading every module's rule heads
+    is a start's cost otherwise."""
+    code = Path(rule_values.__file__).read_bytes()
+    return memo("rule-values", [code, *(m.source for m in modules)], lambda: {
+        p: results_module(p, [m for m, own in zip(modules, defined) if p in own]) for p in packages})
+
+
 def policies_key(modules: Sequence[PolicyModule]) -> str:
     """What names these policies in the cache: their compiled bundle and their measured costs."""
     return regopy_cache.bundle_key("\n".join(_entrypoint(p) for p in rule_packages(modules)), modules)
@@ -106,7 +115,8 @@ class _Session:
     def __init__(self, modules: Sequence[PolicyModule]) -> None:
         self.modules = tuple(modules)
         self.sources = {m.path: m.source for m in modules}
-        self.packages = rule_packages(modules)
+        self.defined = tuple(rule_packages([m]) for m in self.modules)  # per module, its packages
+        self.packages = tuple(dict.fromkeys(p for packages in self.defined for p in packages))
         self.slimmer = _kept_slimmer(list(self.sources.values()))
         self._slimmers: dict[tuple[str, ...], Slimmer] = {}
         self.cross_package = any(_reaches_other_rules(m) for m in modules)
@@ -118,7 +128,7 @@ class _Session:
     def _prepared_packages(self) -> tuple[Interpreter, regopy.Bundle, dict[str, str]]:
         """The interpreter and bundle, and per package the entrypoint that gives its rules'
         values: its `__results` (`rule_values`), or the whole package should those not compile."""
-        generated = {p: results_module(p, [m for m in self.modules if p in rule_packages([m])]) for p in self.packages}
+        generated = _kept_results_modules(self.packages, self.modules, self.defined)
         entrypoints = {p: _entrypoint(p, RESULTS if generated[p] else None) for p in self.packages}
         try:
             return (*self._prepared(list(entrypoints.values()), [m for m in generated.values() if m]), entrypoints)
@@ -185,8 +195,8 @@ class _Session:
         if not large and (budget is None or sum(sizes.values()) * memory.BYTES_PER_VALUE <= budget):
             return [[self.packages]]  # the common case, decided without pricing every package
         lines = dict.fromkeys(self.packages, 0.0)
-        for module in self.modules:
-            for package in rule_packages([module]):
+        for module, defined in zip(self.modules, self.defined):
+            for package in defined:
                 lines[package] += shares_module.code_lines(module.source)
         known = shares_module.costs(self.key, lines)
         if known.per_value:  # measured: seconds per element, for this many
@@ -250,8 +260,8 @@ class _Session:
         if packages == self.packages or self.cross_package:
             return self.slimmer
         if packages not in self._slimmers:
-            chosen = [m.source for m in self.modules
-                      if not (defined := set(rule_packages([m]))) or defined & set(packages)]
+            chosen = [m.source for m, defined in zip(self.modules, self.defined)
+                      if not defined or set(defined) & set(packages)]
             self._slimmers[packages] = _kept_slimmer(chosen)
         return self._slimmers[packages]
 

@@ -187,14 +187,13 @@ def planned(packages: Sequence[str], known: Costs, jobs: int, values: Mapping[st
     inputs fit in `memory` bytes (None: no limit) together, each forked child also counting the
     `child_bytes` of the document it copies as it reads it; one process when none fit.
     """
-    count = jobs
-    while count > 1:
-        shares = balanced(packages, known, count, values)
-        largest = sum(max(values.get(p, 0.0) for p in share) for share in shares)
-        if memory is None or largest * per_value_bytes + (len(shares) - 1) * child_bytes <= memory:
+    shares = [tuple(packages)]
+    for count in range(jobs, 1, -1):
+        split = balanced(packages, known, count, values)
+        largest = sum(max(values.get(p, 0.0) for p in share) for share in split)
+        if memory is None or largest * per_value_bytes + (len(split) - 1) * child_bytes <= memory:
+            shares = split
             break
-        count -= 1
-    shares = balanced(packages, known, count, values) if count > 1 else [tuple(packages)]
     return [[(p,) for p in share] for share in shares]
 
 
@@ -209,11 +208,10 @@ def joined(groups: Sequence[tuple[str, ...]], values: Callable[[tuple[str, ...]]
     ceiling = max(values(g) for g in groups)
     out: list[tuple[str, ...]] = []
     for group in sorted(groups, key=values, reverse=True):
-        fits = [(values(g + group), i) for i, g in enumerate(out)]
-        fits = [(union, i) for union, i in fits if union <= ceiling and union - values(out[i]) <= values(group) / 2]
+        fits = [(union, i) for i, other in enumerate(out)
+                if (union := values(other + group)) <= ceiling and union - values(other) <= values(group) / 2]
         if fits:
-            _, i = min(fits)
-            out[i] += group
+            out[min(fits)[1]] += group
         else:
             out.append(group)
     return out

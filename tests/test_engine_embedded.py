@@ -177,7 +177,8 @@ def test_the_rules_are_the_whole_packages_without_their_helpers(monkeypatch: pyt
     doc = compile_file("deployments/riverside.ami")
     named = get_engine("embedded", modules=modules).evaluate(doc)
     # rule heads that do not compile: the engine falls back to querying whole packages
-    monkeypatch.setattr(embedded, "results_module", lambda package, _: GeneratedModule("<bad>", f"package {package}\n\n__results[\n"))
+    monkeypatch.setattr(embedded, "_kept_results_modules", lambda packages, *_: {
+        p: GeneratedModule("<bad>", f"package {p}\n\n__results[\n") for p in packages})
     whole = get_engine("embedded", modules=modules).evaluate(doc)
     helpers = {(family, name) for family, rules in whole.items() for name in rules if name.startswith("_")}
     assert helpers  # the whole packages do carry helpers
