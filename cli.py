@@ -386,7 +386,7 @@ def standards_cmd(standard: str | None, fmt: str) -> None:
 def run() -> None:
     """The `amisec` program: `main`, then exit at once, without tearing down what the run built.
 
-    A large check leaves the embedded engine's input (about half a kilobyte per value) and millions of
+    A large check leaves the embedded engine's input (a node or more per value) and millions of
     Python objects behind; freeing them one by one at exit took 0.2 s of a 5 s check at 10k
     elements, and nothing needs it: every output file is closed by then, and the standard streams
     are flushed here. As the process ends after one run, the collector also freezes what bulk

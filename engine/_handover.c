@@ -12,6 +12,8 @@
 #include <Python.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 
 typedef uint32_t (*push_string)(void *, const char *);
 typedef uint32_t (*push_int)(void *, int64_t);
@@ -249,6 +251,555 @@ static bool read_api(PyObject *input, PyObject *functions, Api *api) {
     return true;
 }
 
+/* The native build: rego-cpp's nodes made here, directly, as regopy_native describes, in the shapes
+ * the input stack machine makes them (a scalar `Scalar << (JSONString|Int|Float|True|False|Null)`,
+ * an object `Object << (ObjectItem << (Term << key) (Term << value))...`, an array's items as they
+ * are), with two differences that leave every value the same and take a little over half the
+ * memory and time:
+ * - every node's text lies in one source shared by the whole input, where `Token ^ text` makes a
+ *   source of its own per value (about 80 bytes each);
+ * - equal scalars, keys among them, are one node wherever they occur: a key or a vocabulary word
+ *   repeated on every element is built once, where each occurrence was four nodes of ~100 bytes.
+ * A node shared by several parents is only read: the engine never writes to its input, and a
+ * node's parent pointer (the last parent to take it) is not what a lookup in the input follows.
+ * Two walks: the first gathers the distinct texts (and notices a string that needs protection),
+ * the second builds. Addresses and layouts are those regopy_native verified for the release. */
+
+enum { K_TERM, K_SCALAR, K_STRING, K_INT, K_FLOAT, K_TRUE, K_FALSE, K_NULL, K_ITEM, K_OBJECT, K_ARRAY, K_COUNT };
+enum { T_STR, T_INT, T_FLOAT, T_COUNT };
+
+typedef void (*create_fn)(void **slot, void *token);
+typedef void (*create_at_fn)(void **slot, void *token, void *location);
+typedef void (*push_back_fn)(void *node, void **children, size_t count);
+typedef void (*release_fn)(void *object);
+typedef void (*location_fn)(void *location, void *text);
+
+typedef struct { void *source; size_t pos; size_t len; } Location;
+/* std::string as libstdc++ lays it out; only read, by Location's constructor, which copies it */
+typedef struct { const char *data; size_t size; union { char local[16]; size_t capacity; } u; } StdString;
+typedef struct { void *scalar; void *term; } Shared;
+
+typedef struct {
+    create_fn create;
+    create_at_fn create_at;
+    push_back_fn push_back;
+    release_fn release;
+    release_fn release_source;
+    location_fn location;
+    void *tokens[K_COUNT]; /* each a Token: the address of its TokenDef */
+    char *text;
+    size_t size, capacity;
+    PyObject *offsets[T_COUNT]; /* value -> its text's offset, by type */
+    PyObject *index[T_COUNT];   /* value -> its position in `shared`, by type */
+    bool unsafe_seen;
+    Location at;
+    Shared *shared;
+    size_t count, room;
+    Shared fixed[3]; /* true, false, null */
+} Builder;
+
+/* The texts of true, false and null, first in the shared text, at these offsets */
+static const char *FIXED_TEXT[3] = {"true", "false", "null"};
+static const size_t FIXED_AT[3] = {0, 5, 11};
+
+static void *node_new(Builder *b, int kind) {
+    void *slot = NULL;
+    b->create(&slot, &b->tokens[kind]);
+    return slot;
+}
+
+static void *node_with(Builder *b, int kind, void **children, size_t count) {
+    void *node = node_new(b, kind);
+    if (count) {
+        b->push_back(node, children, count);
+    }
+    return node;
+}
+
+/* ---- the first walk: the distinct texts ---- */
+
+static int add_text(Builder *b, const char *text, size_t size) {
+    if (b->size + size + 1 > b->capacity) {
+        size_t room = b->capacity ? b->capacity : 1 << 16;
+        while (room < b->size + size + 1) {
+            room *= 2;
+        }
+        char *grown = PyMem_Realloc(b->text, room);
+        if (grown == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        b->text = grown, b->capacity = room;
+    }
+    memcpy(b->text + b->size, text, size);
+    b->size += size;
+    b->text[b->size++] = '\n'; /* a line per value: an engine message quoting one shows only it */
+    return 0;
+}
+
+static int number_text(PyObject *value, int type, char *out, size_t room, size_t *size) {
+    int written;
+    if (type == T_INT) {
+        int overflow = 0;
+        long long number = PyLong_AsLongLongAndOverflow(value, &overflow);
+        if (overflow) {
+            PyErr_SetString(PyExc_OverflowError, "an integer too large for the engine (64 bits)");
+            return -1;
+        }
+        if (number == -1 && PyErr_Occurred()) {
+            return -1;
+        }
+        written = snprintf(out, room, "%lld", number);
+    } else {
+        written = snprintf(out, room, "%f", PyFloat_AS_DOUBLE(value)); /* as std::to_string */
+    }
+    *size = (size_t)written;
+    return written < 0 || (size_t)written >= room ? -1 : 0;
+}
+
+/* Remember `value`'s text (a str, int or float) once. */
+static int gather_scalar(Builder *b, PyObject *value, int type) {
+    int known = PyDict_Contains(b->offsets[type], value);
+    if (known != 0) {
+        return known < 0 ? -1 : 0;
+    }
+    PyObject *offset = PyLong_FromSize_t(b->size);
+    if (offset == NULL) {
+        return -1;
+    }
+    int done;
+    if (type == T_STR) {
+        Py_ssize_t size;
+        const char *utf8 = PyUnicode_AsUTF8AndSize(value, &size);
+        done = utf8 == NULL ? -1 : add_text(b, utf8, (size_t)size);
+        if (done == 0 && !b->unsafe_seen && unsafe(utf8, size)) {
+            b->unsafe_seen = true;
+        }
+    } else {
+        char number[512];
+        size_t size;
+        done = number_text(value, type, number, sizeof number, &size);
+        if (done < 0 && !PyErr_Occurred()) {
+            PyErr_SetString(PyExc_ValueError, "a number the engine cannot take");
+        }
+        done = done < 0 ? -1 : add_text(b, number, size);
+    }
+    if (done == 0) {
+        done = PyDict_SetItem(b->offsets[type], value, offset);
+    }
+    Py_DECREF(offset);
+    return done;
+}
+
+static int scalar_type(PyObject *value) {
+    PyTypeObject *type = Py_TYPE(value);
+    return type == &PyUnicode_Type ? T_STR : type == &PyLong_Type ? T_INT : type == &PyFloat_Type ? T_FLOAT : -1;
+}
+
+static int gather(Builder *b, PyObject *value, PyObject *ranking);
+
+/* The fields of `dict` that `ranking` keeps (all, when it is NULL), in rank order, into `kept`
+ * (room for every field); their count, or -1 with an exception set. */
+static Py_ssize_t kept_fields(PyObject *dict, PyObject *ranking, Kept *kept) {
+    PyObject *key, *value;
+    Py_ssize_t pos = 0, count = 0;
+    while (PyDict_Next(dict, &pos, &key, &value)) {
+        long r = (long)count;
+        if (ranking == NULL && !text_key(key)) {
+            return -1;
+        }
+        if (ranking != NULL) { /* a key it holds is a str; any other is a field no policy names */
+            PyObject *rank = PyDict_GetItemWithError(ranking, key);
+            if (rank == NULL) {
+                if (PyErr_Occurred()) {
+                    return -1;
+                }
+                continue;
+            }
+            r = PyLong_AsLong(rank);
+            if (r == -1 && PyErr_Occurred()) {
+                return -1;
+            }
+        }
+        Py_ssize_t at = count++;
+        while (at > 0 && kept[at - 1].rank > r) {
+            kept[at] = kept[at - 1];
+            at--;
+        }
+        kept[at] = (Kept){r, key, value};
+    }
+    return count;
+}
+
+/* Whether a list is a collection of records, slimmed each (see push_slim). */
+static bool records(PyObject *value) {
+    return PyList_GET_SIZE(value) > 0 && PyDict_Check(PyList_GET_ITEM(value, 0));
+}
+
+static int gather_dict(Builder *b, PyObject *dict, PyObject *ranking) {
+    Kept on_stack[64];
+    Py_ssize_t size = PyDict_GET_SIZE(dict);
+    Kept *kept = size <= 64 ? on_stack : PyMem_New(Kept, size);
+    if (kept == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    Py_ssize_t count = kept_fields(dict, ranking, kept);
+    int done = count < 0 ? -1 : 0;
+    for (Py_ssize_t i = 0; done == 0 && i < count; i++) {
+        done = gather_scalar(b, kept[i].key, T_STR) < 0 || gather(b, kept[i].value, ranking) < 0 ? -1 : 0;
+    }
+    if (kept != on_stack) {
+        PyMem_Free(kept);
+    }
+    return done;
+}
+
+static int gather(Builder *b, PyObject *value, PyObject *ranking) {
+    int type = scalar_type(value);
+    if (type >= 0) {
+        return gather_scalar(b, value, type);
+    }
+    PyTypeObject *kind = Py_TYPE(value);
+    if (kind == &PyBool_Type || value == Py_None) {
+        return 0;
+    }
+    if (kind != &PyDict_Type && kind != &PyList_Type && kind != &PyTuple_Type) {
+        PyErr_Format(PyExc_ValueError, "cannot hand a %s to the engine", kind->tp_name);
+        return -1;
+    }
+    if (Py_EnterRecursiveCall(" while handing the input to the engine")) {
+        return -1;
+    }
+    int done = 0;
+    if (kind == &PyDict_Type) {
+        done = gather_dict(b, value, ranking);
+    } else {
+        /* as push_slim: only a list of records is slimmed, anything else goes whole */
+        PyObject *inner = kind == &PyList_Type && records(value) ? ranking : NULL;
+        Py_ssize_t size = PySequence_Fast_GET_SIZE(value);
+        PyObject **items = PySequence_Fast_ITEMS(value);
+        for (Py_ssize_t i = 0; done == 0 && i < size; i++) {
+            done = gather(b, items[i], inner);
+        }
+    }
+    Py_LeaveRecursiveCall();
+    return done;
+}
+
+/* ---- the second walk: the nodes ---- */
+
+static Shared *shared_fixed(Builder *b, int which, int kind) {
+    Shared *s = &b->fixed[which];
+    if (s->scalar == NULL) {
+        Location at = b->at;
+        const char *text = FIXED_TEXT[which];
+        at.pos = FIXED_AT[which], at.len = strlen(text);
+        void *leaf = NULL;
+        b->create_at(&leaf, &b->tokens[kind], &at);
+        s->scalar = node_with(b, K_SCALAR, &leaf, 1);
+        b->release(leaf);
+        s->term = node_with(b, K_TERM, &s->scalar, 1);
+    }
+    return s;
+}
+
+static Shared *shared_scalar(Builder *b, PyObject *value, int type) {
+    PyObject *found = PyDict_GetItemWithError(b->index[type], value);
+    if (found != NULL) {
+        return &b->shared[PyLong_AsSize_t(found)];
+    }
+    if (PyErr_Occurred()) {
+        return NULL;
+    }
+    PyObject *offset = PyDict_GetItemWithError(b->offsets[type], value);
+    if (offset == NULL) {
+        if (!PyErr_Occurred()) {
+            PyErr_SetString(PyExc_RuntimeError, "a value changed while it was handed to the engine");
+        }
+        return NULL;
+    }
+    if (b->count == b->room) {
+        size_t room = b->room ? b->room * 2 : 1024;
+        Shared *grown = PyMem_Realloc(b->shared, room * sizeof(Shared));
+        if (grown == NULL) {
+            PyErr_NoMemory();
+            return NULL;
+        }
+        b->shared = grown, b->room = room;
+    }
+    PyObject *position = PyLong_FromSize_t(b->count);
+    if (position == NULL || PyDict_SetItem(b->index[type], value, position) < 0) {
+        Py_XDECREF(position);
+        return NULL;
+    }
+    Py_DECREF(position);
+    Location at = b->at;
+    at.pos = PyLong_AsSize_t(offset);
+    if (type == T_STR) {
+        Py_ssize_t size;
+        PyUnicode_AsUTF8AndSize(value, &size); /* cached by the first walk */
+        at.len = (size_t)size;
+    } else {
+        char number[512];
+        number_text(value, type, number, sizeof number, &at.len); /* it succeeded in the first walk */
+    }
+    void *leaf = NULL;
+    b->create_at(&leaf, &b->tokens[type == T_STR ? K_STRING : type == T_INT ? K_INT : K_FLOAT], &at);
+    Shared *s = &b->shared[b->count++];
+    s->scalar = node_with(b, K_SCALAR, &leaf, 1);
+    b->release(leaf);
+    s->term = node_with(b, K_TERM, &s->scalar, 1);
+    return s;
+}
+
+/* The node of a value, a Term around it when `in_term`; `*owned` says whether the caller holds a
+ * reference of its own (a container) or borrows a shared scalar's. NULL with an exception set. */
+static void *build(Builder *b, PyObject *value, PyObject *ranking, bool in_term, bool *owned);
+
+static void release_all(Builder *b, void **nodes, bool *owned, Py_ssize_t count) {
+    for (Py_ssize_t i = 0; i < count; i++) {
+        if (owned[i]) {
+            b->release(nodes[i]);
+        }
+    }
+}
+
+/* An Object of `value`'s kept fields or an Array of its items; each child is released once taken. */
+static void *build_container(Builder *b, int kind, PyObject *value, PyObject *ranking, Py_ssize_t size) {
+    Kept *kept = NULL;
+    void **nodes = PyMem_New(void *, size ? size : 1);
+    bool *owned = PyMem_New(bool, size ? size : 1);
+    void *node = NULL;
+    Py_ssize_t count = 0, made = 0;
+    if (nodes == NULL || owned == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (kind == K_OBJECT) {
+        kept = PyMem_New(Kept, size ? size : 1);
+        count = kept == NULL ? (PyErr_NoMemory(), -1) : kept_fields(value, ranking, kept);
+    } else {
+        count = size;
+    }
+    for (; count >= 0 && made < count; made++) {
+        if (kind == K_OBJECT) {
+            Shared *key = shared_scalar(b, kept[made].key, T_STR);
+            void *key_term = key == NULL ? NULL : key->term; /* `shared` may move as the value is built */
+            bool value_owned;
+            void *item_value = key == NULL ? NULL : build(b, kept[made].value, ranking, true, &value_owned);
+            if (item_value == NULL) {
+                break;
+            }
+            void *pair[2] = {key_term, item_value};
+            nodes[made] = node_with(b, K_ITEM, pair, 2), owned[made] = true;
+            if (value_owned) {
+                b->release(item_value);
+            }
+        } else {
+            PyObject *item = PySequence_Fast_ITEMS(value)[made];
+            nodes[made] = build(b, item, ranking, false, &owned[made]);
+            if (nodes[made] == NULL) {
+                break;
+            }
+        }
+    }
+    if (count >= 0 && made == count) {
+        node = node_with(b, kind, nodes, (size_t)count);
+    }
+    release_all(b, nodes, owned, made);
+done:
+    PyMem_Free(nodes);
+    PyMem_Free(owned);
+    PyMem_Free(kept);
+    return node;
+}
+
+static void *build(Builder *b, PyObject *value, PyObject *ranking, bool in_term, bool *owned) {
+    *owned = false;
+    int type = scalar_type(value);
+    if (type >= 0 || Py_TYPE(value) == &PyBool_Type || value == Py_None) {
+        Shared *s = type >= 0 ? shared_scalar(b, value, type)
+                  : value == Py_True ? shared_fixed(b, 0, K_TRUE)
+                  : value == Py_False ? shared_fixed(b, 1, K_FALSE) : shared_fixed(b, 2, K_NULL);
+        return s == NULL ? NULL : in_term ? s->term : s->scalar;
+    }
+    PyTypeObject *kind = Py_TYPE(value);
+    if (Py_EnterRecursiveCall(" while handing the input to the engine")) {
+        return NULL;
+    }
+    void *node;
+    if (kind == &PyDict_Type) {
+        node = build_container(b, K_OBJECT, value, ranking, PyDict_GET_SIZE(value));
+    } else if (kind != &PyList_Type && kind != &PyTuple_Type) { /* the first walk stops at it first */
+        PyErr_Format(PyExc_ValueError, "cannot hand a %s to the engine", kind->tp_name);
+        node = NULL;
+    } else {
+        PyObject *inner = kind == &PyList_Type && records(value) ? ranking : NULL;
+        node = build_container(b, K_ARRAY, value, inner, PySequence_Fast_GET_SIZE(value));
+    }
+    Py_LeaveRecursiveCall();
+    if (node != NULL && in_term) {
+        void *term = node_with(b, K_TERM, &node, 1);
+        b->release(node);
+        node = term;
+    }
+    *owned = node != NULL;
+    return node;
+}
+
+static void builder_free(Builder *b) {
+    for (size_t i = 0; i < b->count; i++) {
+        b->release(b->shared[i].term);
+        b->release(b->shared[i].scalar);
+    }
+    for (int i = 0; i < 3; i++) {
+        if (b->fixed[i].scalar != NULL) {
+            b->release(b->fixed[i].term);
+            b->release(b->fixed[i].scalar);
+        }
+    }
+    if (b->at.source != NULL) {
+        b->release_source(b->at.source);
+    }
+    for (int t = 0; t < T_COUNT; t++) {
+        Py_XDECREF(b->offsets[t]);
+        Py_XDECREF(b->index[t]);
+    }
+    PyMem_Free(b->shared);
+    PyMem_Free(b->text);
+}
+
+/* The document's top: `Term << Object << (ObjectItem << (Term << key) (Term << value))...`, each
+ * value slimmed by its ranking (None: whole). */
+static void *build_top(Builder *b, PyObject *items) {
+    Py_ssize_t size = PyList_GET_SIZE(items);
+    void **pairs = PyMem_New(void *, size ? size : 1);
+    Py_ssize_t made = 0;
+    void *top = NULL;
+    if (pairs == NULL) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    for (; made < size; made++) {
+        PyObject *key, *value, *ranking;
+        if (!PyArg_ParseTuple(PyList_GET_ITEM(items, made), "OOO", &key, &value, &ranking)) {
+            break;
+        }
+        Shared *k = shared_scalar(b, key, T_STR);
+        void *key_term = k == NULL ? NULL : k->term;
+        bool owned;
+        void *v = k == NULL ? NULL : build(b, value, ranking == Py_None ? NULL : ranking, true, &owned);
+        if (v == NULL) {
+            break;
+        }
+        void *pair[2] = {key_term, v};
+        pairs[made] = node_with(b, K_ITEM, pair, 2);
+        if (owned) {
+            b->release(v);
+        }
+    }
+    if (made == size) {
+        void *object = node_with(b, K_OBJECT, pairs, (size_t)size);
+        top = node_with(b, K_TERM, &object, 1);
+        b->release(object);
+    }
+    for (Py_ssize_t i = 0; i < made; i++) {
+        b->release(pairs[i]);
+    }
+    PyMem_Free(pairs);
+    return top;
+}
+
+static bool read_builder(PyObject *functions, PyObject *tokens, Builder *b) {
+    PyObject *f[6], *t[K_COUNT];
+    if (!PyArg_ParseTuple(functions, "OOOOOO", &f[0], &f[1], &f[2], &f[3], &f[4], &f[5])
+        || !PyArg_ParseTuple(tokens, "OOOOOOOOOOO", &t[0], &t[1], &t[2], &t[3], &t[4], &t[5], &t[6], &t[7], &t[8],
+                             &t[9], &t[10])) {
+        return false;
+    }
+    void *at[6];
+    for (int i = 0; i < 6; i++) {
+        if ((at[i] = PyLong_AsVoidPtr(f[i])) == NULL) {
+            goto null;
+        }
+    }
+    for (int i = 0; i < K_COUNT; i++) {
+        if ((b->tokens[i] = PyLong_AsVoidPtr(t[i])) == NULL) {
+            goto null;
+        }
+    }
+    b->create = (create_fn)at[0], b->create_at = (create_at_fn)at[1], b->push_back = (push_back_fn)at[2];
+    b->release = (release_fn)at[3], b->release_source = (release_fn)at[4], b->location = (location_fn)at[5];
+    for (int i = 0; i < T_COUNT; i++) {
+        if ((b->offsets[i] = PyDict_New()) == NULL || (b->index[i] = PyDict_New()) == NULL) {
+            return false;
+        }
+    }
+    return true;
+null:
+    if (!PyErr_Occurred()) {
+        PyErr_SetString(PyExc_ValueError, "a null address for a function or token");
+    }
+    return false;
+}
+
+PyDoc_STRVAR(build_document_doc,
+"build_document(functions, tokens, items, stop_if_unsafe) -> (int, bool)\n\n"
+"Build the input `{key: value, ...}` of `items`, a list of (key, value, ranking or None) — each\n"
+"value slimmed by its ranking as push_slim_value slims it — as rego-cpp nodes, made directly\n"
+"with `functions` (the addresses of NodeDef::create(Token), NodeDef::create(Token, Location),\n"
+"NodeDef::push_back(span), NodeDef's and SourceDef's intrusive_dec_ref, and Location's constructor\n"
+"from a std::string) and `tokens` (the TokenDef addresses of Term, Scalar, JSONString, Int,\n"
+"Float, True, False, Null, ObjectItem, Object, Array). Returns (the address of its top `Term`,\n"
+"whose one reference the caller holds, or 0 when `stop_if_unsafe` and a string needs\n"
+"protection; whether one does).");
+
+static PyObject *build_document(PyObject *module, PyObject *args) {
+    PyObject *functions, *tokens, *items;
+    int stop_if_unsafe;
+    Builder b = {0};
+    if (!PyArg_ParseTuple(args, "O!O!O!p", &PyTuple_Type, &functions, &PyTuple_Type, &tokens, &PyList_Type, &items,
+                          &stop_if_unsafe)) {
+        return NULL;
+    }
+    PyObject *out = NULL;
+    if (!read_builder(functions, tokens, &b)) {
+        goto done;
+    }
+    for (int i = 0; i < 3; i++) {
+        if (add_text(&b, FIXED_TEXT[i], strlen(FIXED_TEXT[i])) < 0) {
+            goto done;
+        }
+    }
+    Py_ssize_t size = PyList_GET_SIZE(items);
+    for (Py_ssize_t i = 0; i < size; i++) {
+        PyObject *key, *value, *ranking;
+        if (!PyArg_ParseTuple(PyList_GET_ITEM(items, i), "OOO", &key, &value, &ranking) || !text_key(key)
+            || gather_scalar(&b, key, T_STR) < 0 || gather(&b, value, ranking == Py_None ? NULL : ranking) < 0) {
+            goto done;
+        }
+    }
+    if (b.unsafe_seen && stop_if_unsafe) {
+        out = Py_BuildValue("(kO)", 0UL, Py_True);
+        goto done;
+    }
+    StdString text = {b.text, b.size, {{0}}};
+    b.location(&b.at, &text);
+    void *top = b.at.source == NULL ? NULL : build_top(&b, items);
+    if (top != NULL) {
+        out = Py_BuildValue("(KO)", (unsigned long long)(uintptr_t)top, b.unsafe_seen ? Py_True : Py_False);
+        if (out == NULL) {
+            b.release(top);
+        }
+    } else if (!PyErr_Occurred()) {
+        PyErr_SetString(PyExc_RuntimeError, "the engine made no source for the input's text");
+    }
+done:
+    builder_free(&b);
+    return out;
+}
+
 PyDoc_STRVAR(push_value_doc,
 "push_value(input, functions, value) -> int\n\n"
 "Push `value` onto the rego-cpp input `input` (an address) with `functions`, the addresses of\n"
@@ -292,6 +843,7 @@ static PyObject *push_slim_value(PyObject *module, PyObject *args) {
 static PyMethodDef methods[] = {
     {"push_value", push_value, METH_VARARGS, push_value_doc},
     {"push_slim_value", push_slim_value, METH_VARARGS, push_slim_value_doc},
+    {"build_document", build_document, METH_VARARGS, build_document_doc},
     {NULL, NULL, 0, NULL},
 };
 

@@ -16,14 +16,15 @@
 - A large input is shared out: the rule packages are split between this process and forked ones
   (`amisec.forked`), balanced by what each took last time (`shares`); each process is handed only
   the fields its packages name, through a faster hand-over than regopy's own (`regopy_input`),
-  set without the copies regoSetInput makes (`regopy_native`).
+  set without the copies regoSetInput makes (`regopy_native`), its nodes made directly where the
+  C extension can (`_handover.build_document`: one shared text, each distinct scalar one node).
 - A large input is handed over package by package, each on an input of only its own fields,
   evaluated before the next is handed over: at 100k elements faster than one input of every
   field (keys are found sooner, and rego-cpp builds each input in the memory the last one freed)
   and a process holds one package's input at a time (a package another's input nearly covers
-  shares it: `shares.joined`). rego-cpp holds about half a kilobyte per
-  input value (`memory`): when the processes' inputs would not fit in the memory available side
-  by side, fewer processes run.
+  shares it: `shares.joined`). rego-cpp holds about a hundred bytes per input value, several
+  times that through its own input functions (`memory`): when the processes' inputs would not fit
+  in the memory available side by side, fewer processes run.
 """
 from __future__ import annotations
 

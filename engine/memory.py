@@ -1,23 +1,27 @@
 """How much memory evaluation may use, and how much the embedded engine takes per input value.
 
-rego-cpp keeps every input value as a node of about half a kilobyte, so at utility scale the input,
-not the policies, decides how much memory a check needs (100k elements: several gigabytes per
-process). What the machine can give is the smaller of the kernel's estimate of memory available
-without swapping and what the container's memory limit leaves (CI runners are containers).
+rego-cpp keeps every input value as nodes of about a hundred bytes each, so at utility scale the
+input, not the policies, decides how much memory a check needs (100k elements: a few hundred
+megabytes per process when the nodes are built directly, `_handover.build_document`; several
+gigabytes through rego-cpp's own input functions). What the machine can give is the smaller of the
+kernel's estimate of memory available without swapping and what the container's memory limit
+leaves (CI runners are containers).
 """
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-from . import regopy_native
+from . import regopy_input, regopy_native
 
 # Growth of a process per input value (as `shares.field_values` counts them) handed to rego-cpp
-# 1.5.2 through `regopy_native`: from 499 to 515 bytes depending on the fields (RSS before the
-# hand-over and at its peak, all packages and the largest one alone, on 10k and 100k-element
-# generated plans). Rounded up, so a plan errs towards fitting. Through regoSetInput, which
-# copies the input while it holds it, from 1,160 to 1,345.
-BYTES_PER_VALUE = 560 if regopy_native.available() else 1_400
+# 1.5.2. Nodes built directly (`_handover.build_document`, which makes equal scalars one node):
+# 68 to 105 bytes on 10k and 100k-element generated plans, all packages and the largest alone;
+# 257 when every string is distinct (the most it takes: only keys are shared), the figure used,
+# so a plan errs towards fitting. Through `regopy_native` from rego-cpp's input functions: from 499
+# to 515 bytes. Through regoSetInput, which copies the input while it holds it, 1,160 to 1,345.
+# (RSS before the hand-over and after it.)
+BYTES_PER_VALUE = 260 if regopy_input.builds() else 560 if regopy_native.available() else 1_400
 
 # Use at most this share of what is available: the estimate is of the input alone, and the
 # results, the report and other programs on the machine need some too.

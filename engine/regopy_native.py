@@ -32,12 +32,20 @@ VERIFIED = frozenset({"1.5.2"})
 
 _FUNCTIONS = {
     "create": "_ZN7trieste7NodeDef6createERKNS_5TokenE",
+    "create_at": "_ZN7trieste7NodeDef6createERKNS_5TokenENS_8LocationE",
+    "location": "_ZN7trieste8LocationC1ERKNSt7__cxx1112basic_stringIcSt11char_traitsIcESaIcEEE",
+    "release_source": "_ZN7trieste20intrusive_refcountedINS_9SourceDefEE17intrusive_dec_refEv",
     "push_back": "_ZN7trieste7NodeDef9push_backESt4spanINS_13intrusive_ptrIS0_EELm18446744073709551615EE",
     "release": "_ZN7trieste20intrusive_refcountedINS_7NodeDefEE17intrusive_dec_refEv",
     "set_input": "_ZN4rego11Interpreter9set_inputERKN7trieste13intrusive_ptrINS1_7NodeDefEEE",
 }
 _TOKENS = {"Input": "_ZN4rego5InputE", "Term": "_ZN4rego4TermE", "Object": "_ZN4rego6ObjectE",
-           "ObjectItem": "_ZN4rego10ObjectItemE"}
+           "ObjectItem": "_ZN4rego10ObjectItemE", "Scalar": "_ZN4rego6ScalarE", "JSONString": "_ZN4rego10JSONStringE",
+           "Int": "_ZN4rego3IntE", "Float": "_ZN4rego5FloatE", "True": "_ZN4rego4TrueE", "False": "_ZN4rego5FalseE",
+           "Null": "_ZN4rego4NullE", "Array": "_ZN4rego5ArrayE"}
+# The order `_handover.build_document` takes them in.
+_BUILT_FROM = ("create", "create_at", "push_back", "release", "release_source", "location")
+_BUILT_OF = ("Term", "Scalar", "JSONString", "Int", "Float", "True", "False", "Null", "ObjectItem", "Object", "Array")
 _P = ctypes.c_void_p
 
 
@@ -50,6 +58,8 @@ class _Library:
         # push_back(NodeDef* this, std::span<Node>{Node* data, size_t size}): each child +1 reference
         self.push_back = _function(lib, "push_back", _P, _P, ctypes.c_size_t)
         self.release = _function(lib, "release", _P)  # (NodeDef* this): the last reference frees it
+        # read from C only (`_handover.build_document`): their addresses
+        self.addresses = {name: ctypes.cast(getattr(lib, _FUNCTIONS[name]), _P).value for name in _BUILT_FROM}
         # set_input(Node* result, Interpreter* this, const Node* input): a null result is success
         self.set_input = _function(lib, "set_input", _P, _P, _P)
         self.node = lib.regoInputNode
@@ -105,6 +115,20 @@ def set_object(interpreter: int, items: Sequence[tuple[int, int]]) -> None:
     pairs = [lib.adopted("ObjectItem", [lib.new("Term", [_top(lib, key)]), lib.new("Term", [_top(lib, value)])])
              for key, value in items]
     _set(lib, interpreter, lib.adopted("Term", [lib.adopted("Object", pairs)]))
+
+
+def building_blocks() -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The addresses `_handover.build_document` makes nodes with: its functions, and the TokenDef
+    of each kind of node it makes."""
+    lib = _require()
+    return (tuple(lib.addresses[name] for name in _BUILT_FROM),
+            tuple(lib.tokens[name].value for name in _BUILT_OF))
+
+
+def set_term(interpreter: int, term: int) -> None:
+    """Set `Input << term` as the input of `interpreter`; the caller's one reference to `term`
+    (a `Term` node's address) is passed on."""
+    _set(_require(), interpreter, term)
 
 
 def set_value(interpreter: int, handle: int) -> None:

@@ -25,16 +25,23 @@ VALUES = [
     0.1,
 ]
 
-WALKS = ["python", "c"]
+# python: the Python walk onto the input stack machine; c: the same walk in C; built: the C
+# extension making the engine's nodes itself (`_handover.build_document`)
+WALKS = ["python", "c", "built"]
 
 
 @pytest.fixture(params=WALKS)
-def walk(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Each test runs once with each walk; the C one only where the extension is built."""
+def walk(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, setter: str) -> str:
+    """Each test runs once with each walk; the C ones only where the extension is built, the
+    built one only where rego-cpp's entry points are available."""
     if request.param == "python":
         monkeypatch.setattr(regopy_input, "_handover", None)
     elif regopy_input._handover is None:
         pytest.skip("the C extension is not built here (no C compiler at install time)")
+    elif request.param == "c":
+        monkeypatch.setattr(regopy_input, "builds", lambda: False)
+    elif not regopy_input.builds():
+        pytest.skip("nodes are built only through rego-cpp's own entry points, not available here")
     return request.param
 
 
@@ -190,3 +197,76 @@ def test_an_input_replaced_again_and_again_keeps_the_latest_and_its_memory(walk:
     assert interpreter.query("x := [count(input.devices), input.round, input.index.by[0], input.devices[7]]").results[0].bindings["x"] == [
         20_000, 11, 11, {"id": "m_7", "kind": "meter", "n": 7, "on": False}]
     assert peaks[-1] - peaks[3] < (peaks[3] - peaks[0]) + 20_000, "memory grows with every input set: one is not freed"
+
+
+# Queries that take the input apart and put its pieces into new values: keys into objects and
+# sets, values into arrays, paths by `walk`, a value serialised; on a document whose keys and
+# scalars repeat, so the built input's shared nodes land in many places at once (each query
+# has a value: `test_every_taking_apart_query_has_a_value`).
+TAKING_APART = [
+    "x := {k: v | some k, v in input.devices[4]}",
+    "x := {sprintf(\"%s_%d\", [k, i]): v | some i, d in input.devices; some k, v in d}",
+    "x := [v | some d in input.devices; some v in d]",
+    "x := {k | some d in input.devices; some k, v in d}",
+    "x := object.keys(input.devices[1])",
+    "x := [p | walk(input, [p, v]); v == \"meter\"]",
+    "x := [concat(\"-\", [d.id, d.kind]) | some d in input.devices]",
+    "x := {d.kind: count([e | some e in input.devices; e.kind == d.kind]) | some d in input.devices}",
+    "x := object.union(input.devices[0], input.devices[2])",
+    "x := [d.id | some d in input.devices; d.on == true; d.n >= 1]",
+    "x := sort({v | some d in input.devices; v := d.tags[_]})",
+]
+
+
+@pytest.mark.parametrize("query", TAKING_APART)
+def test_an_input_of_repeated_keys_and_values_evaluates_as_regopys_own(walk: str, query: str) -> None:
+    kinds = ["meter", "collector", "meter"]
+    doc = {"devices": [{"id": f"d_{i}", "kind": kinds[i % 3], "n": i % 2, "on": i % 2 == 1, "ratio": 0.5,
+                        "tags": ["meter", "a", "meter"], "note": None} for i in range(9)],
+           "meter": "meter"}
+
+    def evaluated(setter) -> str:
+        interpreter = _interpreter()
+        setter(interpreter)
+        return str(interpreter.query(query))
+
+    assert evaluated(lambda i: set_value(i._impl, doc)) == evaluated(lambda i: i.set_input(doc))
+
+
+def test_every_taking_apart_query_has_a_value() -> None:
+    interpreter = _interpreter()
+    interpreter.set_input({"devices": [{"id": "d", "kind": "meter", "n": 1, "on": True, "tags": ["a"]}] * 5})
+    for query in TAKING_APART:
+        assert "bindings" in str(interpreter.query(query)), query
+
+
+_GROWTH = """
+import sys
+from regopy import Interpreter, LogLevel
+from amisec.engine import regopy_input
+if sys.argv[1] == "c":
+    regopy_input.builds = lambda: False
+rows = [{"id": f"m_{i}", "kind": "meter", "domain": "field", "on": i % 2 == 0} for i in range(50_000)]
+interpreter = Interpreter()
+interpreter.log_level = LogLevel.NONE
+def rss():
+    return int(open("/proc/self/statm").read().split()[1])
+before = rss()
+regopy_input.set_value(interpreter._impl, {"devices": rows})
+print(rss() - before)
+"""
+
+
+def test_built_nodes_hold_an_input_of_repeated_values_in_a_fraction_of_the_memory() -> None:
+    import subprocess
+    import sys
+
+    if not regopy_input.builds():
+        pytest.skip("nodes are built only through rego-cpp's own entry points, not available here")
+
+    def growth(walk: str) -> int:
+        done = subprocess.run([sys.executable, "-c", _GROWTH, walk], capture_output=True, text=True, check=True)
+        return int(done.stdout)
+
+    # keys and the repeated words are one node each; only the ids are made 50,000 times
+    assert growth("built") * 3 < growth("c")
