@@ -56,12 +56,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def measure(path: str, jobs: int | None = None, memory_mb: int | None = None, opa: str | None = None) -> dict[str, float]:
     """One run of every stage on one file (called in a fresh process by `main`)."""
-    import importlib
     import io
     import resource
 
-    from amisec.compiler import compacted_if_large, element_count, pieces, schema, source, validate
-    from amisec.forked import default_jobs
+    from amisec.compiler import compile_source, element_count, source
     from amisec.engine import get_engine
     from amisec.engine.memory import resident_bytes
     from amisec.policies.catalog import load_catalog
@@ -71,7 +69,6 @@ def measure(path: str, jobs: int | None = None, memory_mb: int | None = None, op
 
     import gc
 
-    emit = importlib.import_module("amisec.compiler.emit")
     times: dict[str, float] = {}
     gc.disable()  # as amisec does in its bulk stages (parse, emit, hand-over, joining results)
 
@@ -83,20 +80,11 @@ def measure(path: str, jobs: int | None = None, memory_mb: int | None = None, op
         return value
 
     src = stage("read", source.read, path)
-    model, problems = stage("parse", pieces.build_model, src, jobs or default_jobs())
-
-    def resolve():
-        ids, unresolved = validate.check_model(model)
-        assert not (problems or unresolved), "generated deployment does not compile"
-        return ids
-
-    ids = stage("resolve", resolve)
-    doc = stage("emit", emit.emit, model, ids)
-    del model, ids  # as `amisec check` holds only the input from here on
-    started = time.perf_counter()
-    doc = compacted_if_large(doc)  # as the compiler does once the model is gone
-    times["emit"] += time.perf_counter() - started
-    stage("validate", schema.validate_input, doc)
+    compiled: dict[str, float] = {}
+    doc = compile_source(src, jobs=jobs, timings=compiled)  # as `amisec check` compiles it
+    times.update(compiled)
+    for name in ("parse", "resolve", "emit", "validate"):
+        print(f"{name} {times[name]:.2f}s", file=sys.stderr, flush=True)
     catalog = load_catalog()
     # `--memory` as a machine or container of that size: evaluation may use what this process
     # does not hold already, as amisec reads it off a container's limit and usage

@@ -175,14 +175,14 @@ class Builder:
     def _id(self, tok: Token) -> str:
         if not _ID.match(tok):
             self._problem(self._tok_span(tok), f"'{tok}' is not a valid id", "ids are lower-case words: [a-z_][a-z0-9_]*, e.g. head_end")
-        return str(tok)
+        return v.word(tok)
 
     def _word(self, tok: Token | None, vocab: tuple[str, ...], what: str) -> str:
         if tok is None:
             return ""
         if str(tok) not in vocab:
             self._problem(self._tok_span(tok), f"unknown {what} '{tok}'", allowed_words_hint(str(tok), vocab))
-        return str(tok)
+        return v.word(tok)
 
     def _ref(self, tok: Token) -> Ref:
         return Ref(self._id(tok), self._tok_span(tok))

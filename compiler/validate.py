@@ -2,8 +2,7 @@
 kind. Collects every problem instead of stopping at the first."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any, Iterator, NamedTuple
 
 from .diagnostics import Diagnostic, allowed_words_hint, suggest
 from .model import Model, Ref
@@ -21,25 +20,32 @@ SINGULAR = {
 }
 
 
-@dataclass(frozen=True)
-class Located:
+class Located(NamedTuple):
+    """An element, its collection and its position there (a tuple: made once per element, and a
+    frozen dataclass costs three times as much to make)."""
+
     collection: str
     index: int
     element: Any
 
 
 def index_ids(model: Model, problems: list[Diagnostic]) -> dict[str, Located]:
-    """Every element by id (one namespace for all kinds); duplicates are reported with both lines."""
-    everything = [Located(c, i, e) for c in COLLECTIONS for i, e in enumerate(getattr(model, c))]
-    # In source order, so the later of two declarations is the one reported.
-    everything.sort(key=lambda loc: (loc.element.span.line, loc.element.span.column))
+    """Every element by id (one namespace for all kinds); duplicates are reported with both lines,
+    the later of two declarations as the duplicate, in source order."""
     ids: dict[str, Located] = {}
-    for loc in everything:
-        element = loc.element
-        first = ids.get(element.id)
-        if first is None:
-            ids[element.id] = loc
-            continue
+    duplicates: list[tuple[Located, Located]] = []  # (the later, the first)
+    for collection in COLLECTIONS:
+        for i, element in enumerate(getattr(model, collection)):
+            loc = Located(collection, i, element)
+            first = ids.setdefault(element.id, loc)
+            if first is not loc:
+                if _where(element) < _where(first.element):
+                    ids[element.id], first, loc = loc, loc, first
+                duplicates.append((loc, first))
+    # the first of each id is known only once every element is seen
+    for later, _ in sorted(duplicates, key=lambda pair: _where(pair[0].element)):
+        first = ids[later.element.id]
+        element = later.element
         problems.append(
             Diagnostic(
                 element.span,
@@ -49,6 +55,10 @@ def index_ids(model: Model, problems: list[Diagnostic]) -> dict[str, Located]:
             )
         )
     return ids
+
+
+def _where(element: Any) -> tuple[int, int]:
+    return element.span.line, element.span.column
 
 
 def _refs(model: Model) -> Iterator[tuple[Ref, tuple[str, ...], str, str | None]]:
@@ -97,9 +107,7 @@ def _refs(model: Model) -> Iterator[tuple[Ref, tuple[str, ...], str, str | None]
 
 def check_references(model: Model, ids: dict[str, Located], problems: list[Diagnostic]) -> None:
     """Every reference resolves, and to an element of a kind it may name."""
-    by_collection: dict[str, list[str]] = {c: [] for c in COLLECTIONS}
-    for name, loc in ids.items():
-        by_collection[loc.collection].append(name)
+    by_collection: dict[str, list[str]] | None = None  # made for the first reference that fails
     for ref, allowed, what, whose in _refs(model):
         loc = ids.get(ref.id)
         if loc is not None and loc.collection in allowed:
@@ -108,6 +116,10 @@ def check_references(model: Model, ids: dict[str, Located], problems: list[Diagn
         kinds = " or ".join(SINGULAR[c] for c in allowed) if len(allowed) < 3 else "element"
         plural = " or ".join(allowed) if len(allowed) < 3 else "elements"
         if loc is None:
+            if by_collection is None:
+                by_collection = {c: [] for c in COLLECTIONS}
+                for name, known in ids.items():
+                    by_collection[known.collection].append(name)
             candidates = [n for c in allowed for n in by_collection[c]]
             close = suggest(ref.id, candidates)
             hint = f"did you mean '{close}'?" if close else (

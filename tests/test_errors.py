@@ -435,6 +435,15 @@ def test_duplicate_id_is_reported_on_the_later_line_whatever_the_kinds() -> None
     assert d.message == "duplicate id 'f': already used by the domain on line 3"
 
 
+def test_an_id_declared_three_times_names_the_first_in_source_order_whatever_the_kinds() -> None:
+    text = HEADER + "domain d : utility_edge\ndevice x : meter in d\nparty x : customer\ndomain x : communication\n"
+    found = diagnostics(text)
+    assert [(where(d), d.message, [r.line for r in d.related]) for d in found] == [
+        ((5, 1), "duplicate id 'x': already used by the device on line 4", [4]),
+        ((6, 1), "duplicate id 'x': already used by the device on line 4", [4]),
+    ]
+
+
 def test_no_deployment_and_two_deployments() -> None:
     d = only('party u : utility\n')
     assert (where(d), d.message) == ((1, 1), "no deployment block")
