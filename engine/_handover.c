@@ -105,6 +105,17 @@ static int push_sequence(Api *api, PyObject *seq, uint32_t *bad) {
     return push_size(api, api->array, size, bad);
 }
 
+/* An int as the 64 bits the engine holds (else an exception is set). */
+static int as_int64(PyObject *value, long long *number) {
+    int overflow = 0;
+    *number = PyLong_AsLongLongAndOverflow(value, &overflow);
+    if (overflow) {
+        PyErr_SetString(PyExc_OverflowError, "an integer too large for the engine (64 bits)");
+        return -1;
+    }
+    return *number == -1 && PyErr_Occurred() ? -1 : 0;
+}
+
 static int push(Api *api, PyObject *value, uint32_t *bad) {
     PyTypeObject *type = Py_TYPE(value);
     if (type == &PyUnicode_Type) {
@@ -123,13 +134,8 @@ static int push(Api *api, PyObject *value, uint32_t *bad) {
         return 0;
     }
     if (type == &PyLong_Type) {
-        int overflow = 0;
-        long long number = PyLong_AsLongLongAndOverflow(value, &overflow);
-        if (overflow) {
-            PyErr_SetString(PyExc_OverflowError, "an integer too large for the engine (64 bits)");
-            return -1;
-        }
-        if (number == -1 && PyErr_Occurred()) {
+        long long number;
+        if (as_int64(value, &number) < 0) {
             return -1;
         }
         *bad |= api->integer(api->input, (int64_t)number);
@@ -340,13 +346,8 @@ static int add_text(Builder *b, const char *text, size_t size) {
 static int number_text(PyObject *value, int type, char *out, size_t room, size_t *size) {
     int written;
     if (type == T_INT) {
-        int overflow = 0;
-        long long number = PyLong_AsLongLongAndOverflow(value, &overflow);
-        if (overflow) {
-            PyErr_SetString(PyExc_OverflowError, "an integer too large for the engine (64 bits)");
-            return -1;
-        }
-        if (number == -1 && PyErr_Occurred()) {
+        long long number;
+        if (as_int64(value, &number) < 0) {
             return -1;
         }
         written = snprintf(out, room, "%lld", number);
