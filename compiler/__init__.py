@@ -18,7 +18,7 @@ from .emit import SCHEMA_VERSION, emit
 from .model import Model
 from .pieces import build_model
 from .source import Source, from_bytes, read
-from .validate import Located, check_model
+from .validate import Index, check_model
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -39,7 +39,7 @@ __all__ = [
 
 
 def load_model(source: Source, jobs: int | None = None,
-               timings: dict[str, float] | None = None) -> tuple[Model, dict[str, Located]]:
+               timings: dict[str, float] | None = None) -> tuple[Model, Index]:
     """Parse and check a source; raises `InputError` with every problem found. A large source is
     parsed in pieces on up to `jobs` processes (default: the CPUs available)."""
     clock = _Clock(timings)

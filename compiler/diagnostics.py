@@ -3,11 +3,10 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
+from typing import Iterable, NamedTuple, Sequence
 
 
-@dataclass(frozen=True)
-class Span:
+class Span(NamedTuple):
     """A source range: 1-based line and column, end exclusive (as Lark and SARIF count)."""
 
     file: str

@@ -7,23 +7,23 @@ from typing import Any
 from . import graph
 from .indexes import build_index
 from .model import Model, Ref
-from .validate import Located
+from .validate import Index
 from .vocab import DATA_CLASSES
 
 SCHEMA_VERSION = "1.0"
 
 
 class _Resolver:
-    def __init__(self, ids: dict[str, Located]) -> None:
+    def __init__(self, ids: Index) -> None:
         self.ids = ids
+        self.positions = ids.positions.get
+        self.elements = ids.elements.get
 
     def idx(self, ref: Ref | None) -> int | None:
-        loc = self.ids.get(ref.id) if ref else None
-        return loc.index if loc else None
+        return self.positions(ref.id) if ref else None
 
     def element(self, ref: Ref | None) -> Any:
-        loc = self.ids.get(ref.id) if ref else None
-        return loc.element if loc else None
+        return self.elements(ref.id) if ref else None
 
     def kind(self, ref: Ref | None) -> str | None:
         el = self.element(ref)
@@ -34,7 +34,7 @@ def _rid(ref: Ref | None) -> str | None:
     return ref.id if ref else None
 
 
-def emit(model: Model, ids: dict[str, Located]) -> dict[str, Any]:
+def emit(model: Model, ids: Index) -> dict[str, Any]:
     """The compiled input document for a model that passed `check_model`."""
     r = _Resolver(ids)
     dep = model.deployment
@@ -294,7 +294,7 @@ def _delegations(model: Model, r: _Resolver) -> list[dict[str, Any]]:
     return out
 
 
-def _waivers(model: Model, ids: dict[str, Located]) -> list[dict[str, Any]]:
+def _waivers(model: Model, ids: Index) -> list[dict[str, Any]]:
     out = []
     for w in model.waivers:
         loc = ids.get(w.on.id)
