@@ -60,11 +60,20 @@ def _mutations(text: str, count: int, seed: int) -> Iterator[str]:
         yield text[:at] + rng.choice(pieces) + text[at + rng.randint(0, 3):]
 
 
-def _same_as_lark(text: str) -> None:
+@pytest.fixture(params=[
+    pytest.param(True, id="loop in C", marks=pytest.mark.skipif(parser._lalr is None, reason="the C extension _lalr was not built")),
+    pytest.param(False, id="loop in Python"),
+])
+def in_c(request: pytest.FixtureRequest) -> bool:
+    """Each test once with the loop in C and once in Python: both make Lark's trees."""
+    return request.param
+
+
+def _same_as_lark(text: str, in_c: bool) -> None:
     tables = parser.fast_tables()
     assert tables is not None
     expected = _lark_tree(text)
-    got = parser.fast_parse(tables, text)
+    got = parser.fast_parse(tables, text, in_c)
     if expected is None:
         assert got is None
     else:
@@ -76,23 +85,23 @@ def test_the_pinned_lark_fits_the_fast_loop() -> None:
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
-def test_files_parse_to_lark_trees(path: Path) -> None:
-    _same_as_lark(path.read_bytes().decode("utf-8-sig", "replace"))
+def test_files_parse_to_lark_trees(path: Path, in_c: bool) -> None:
+    _same_as_lark(path.read_bytes().decode("utf-8-sig", "replace"), in_c)
 
 
 @pytest.mark.parametrize("name", sorted(EDGE_TEXTS))
-def test_edge_texts_parse_to_lark_trees(name: str) -> None:
-    _same_as_lark(EDGE_TEXTS[name])
+def test_edge_texts_parse_to_lark_trees(name: str, in_c: bool) -> None:
+    _same_as_lark(EDGE_TEXTS[name], in_c)
 
 
-def test_generated_deployment_parses_to_the_lark_tree() -> None:
-    _same_as_lark(generate(300))
+def test_generated_deployment_parses_to_the_lark_tree(in_c: bool) -> None:
+    _same_as_lark(generate(300), in_c)
 
 
 @pytest.mark.parametrize("path", FILES[:4], ids=lambda p: p.name)
-def test_mutated_texts_parse_or_fail_as_in_lark(path: Path) -> None:
+def test_mutated_texts_parse_or_fail_as_in_lark(path: Path, in_c: bool) -> None:
     for text in _mutations(path.read_text(encoding="utf-8"), 150, seed=len(path.name)):
-        _same_as_lark(text)
+        _same_as_lark(text, in_c)
 
 
 def test_a_syntax_error_is_described_by_lark() -> None:

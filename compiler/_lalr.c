@@ -1,0 +1,393 @@
+/* The parser's fast loop in C: the steps of `parser._run` (Lark's contextual lexer and LALR loop
+ * over the tables `FastTables` makes), taken without the interpreter's per-step dispatch. Tokens,
+ * tree callbacks and tables are Lark's own Python objects, so the tree is the one Lark makes; any
+ * text the tables do not take (a syntax error, a state without a lexer) raises the `not_here`
+ * exception given, and Lark's own loop parses it again to describe the error. Optional: without a
+ * C compiler the same loop runs in Python, more slowly.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+/* The grammar has a few hundred LALR states; a state numbered beyond this is looked up each time. */
+#define KNOWN 1024
+#define TOKEN_FIELDS 8
+
+static PyObject *s_lastgroup, *s_end, *s_end_of_text;
+/* A token's fields in the order `make_token` fills them. */
+static PyObject *fields[TOKEN_FIELDS];
+static const char *field_names[TOKEN_FIELDS] = {"type", "value", "start_pos", "end_pos", "line", "column",
+                                                "end_line", "end_column"};
+enum { TYPE, VALUE, START_POS, END_POS, LINE, COLUMN, END_LINE, END_COLUMN };
+
+typedef struct {
+    PyObject *tables;     /* FastTables: state -> (moves, reductions, lexer), made on first use */
+    PyObject *text;
+    PyObject *token_type; /* lark.Token */
+    PyObject *str_new;    /* str.__new__ */
+    PyObject *not_here;   /* the exception that hands the text to Lark's loop */
+    PyObject **states;    /* the state stack (strong references) */
+    Py_ssize_t depth, room;
+    PyObject *values;     /* the value stack */
+    PyObject *entry;      /* the current state's tables entry (in `known`) */
+    PyObject *known[KNOWN]; /* the entries of the states seen, by number (strong references) */
+    PyObject *setters[TOKEN_FIELDS]; /* Token's data descriptors for its fields, in FIELDS order */
+} Loop;
+
+static int not_here(Loop *loop, const char *why) {
+    PyErr_SetString(loop->not_here, why);
+    return -1;
+}
+
+/* Make `state` the current one: its entry from the tables, looked up once per state number. */
+static int enter(Loop *loop, PyObject *state) {
+    Py_ssize_t number = PyLong_AsSsize_t(state);
+    if (number == -1 && PyErr_Occurred()) {
+        return -1;
+    }
+    if (number >= 0 && number < KNOWN && loop->known[number] != NULL) {
+        loop->entry = loop->known[number];
+        return 0;
+    }
+    PyObject *entry = PyObject_GetItem(loop->tables, state);
+    if (entry == NULL) {
+        return -1;
+    }
+    if (!PyTuple_Check(entry) || PyTuple_GET_SIZE(entry) != 3) {
+        Py_DECREF(entry);
+        return not_here(loop, "a tables entry is not (moves, reductions, lexer)");
+    }
+    if (number >= 0 && number < KNOWN) {
+        loop->known[number] = entry;
+    } else {
+        Py_DECREF(entry); /* the tables keep every entry they made */
+    }
+    loop->entry = entry;
+    return 0;
+}
+
+static int push_state(Loop *loop, PyObject *state) {
+    if (loop->depth == loop->room) {
+        Py_ssize_t room = loop->room * 2;
+        PyObject **grown = PyMem_Realloc(loop->states, room * sizeof(PyObject *));
+        if (grown == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        loop->states = grown;
+        loop->room = room;
+    }
+    Py_INCREF(state);
+    loop->states[loop->depth++] = state;
+    return enter(loop, state);
+}
+
+/* `ParserState.reduce`: the rule's values become its tree, its states the state after it. */
+static int reduce(Loop *loop, PyObject *reduction) {
+    if (!PyTuple_Check(reduction) || PyTuple_GET_SIZE(reduction) != 3) {
+        return not_here(loop, "a reduction is not (length, callback, rule)");
+    }
+    Py_ssize_t length = PyLong_AsSsize_t(PyTuple_GET_ITEM(reduction, 0));
+    if (length < 0 || length >= loop->depth) {
+        return PyErr_Occurred() ? -1 : not_here(loop, "a reduction longer than the stack");
+    }
+    Py_ssize_t size = PyList_GET_SIZE(loop->values);
+    PyObject *children = PyList_GetSlice(loop->values, size - length, size);
+    if (children == NULL || PyList_SetSlice(loop->values, size - length, size, NULL) < 0) {
+        Py_XDECREF(children);
+        return -1;
+    }
+    while (length--) {
+        Py_DECREF(loop->states[--loop->depth]);
+    }
+    if (enter(loop, loop->states[loop->depth - 1]) < 0) {
+        Py_DECREF(children);
+        return -1;
+    }
+    PyObject *target = PyDict_GetItemWithError(PyTuple_GET_ITEM(loop->entry, 0), PyTuple_GET_ITEM(reduction, 2));
+    if (target == NULL) {
+        Py_DECREF(children);
+        return PyErr_Occurred() ? -1 : not_here(loop, "no move after this rule");
+    }
+    if (push_state(loop, target) < 0) {
+        Py_DECREF(children);
+        return -1;
+    }
+    PyObject *tree = PyObject_CallOneArg(PyTuple_GET_ITEM(reduction, 1), children);
+    Py_DECREF(children);
+    if (tree == NULL) {
+        return -1;
+    }
+    int appended = PyList_Append(loop->values, tree);
+    Py_DECREF(tree);
+    return appended;
+}
+
+/* Reduce as long as the current state says so for `type`, then shift `token`. */
+static int feed(Loop *loop, PyObject *type, PyObject *token) {
+    for (;;) {
+        PyObject *target = PyDict_GetItemWithError(PyTuple_GET_ITEM(loop->entry, 0), type);
+        if (target != NULL) {
+            if (PyList_Append(loop->values, token) < 0) {
+                return -1;
+            }
+            return push_state(loop, target);
+        }
+        if (PyErr_Occurred()) {
+            return -1;
+        }
+        PyObject *reduction = PyDict_GetItemWithError(PyTuple_GET_ITEM(loop->entry, 1), type);
+        if (reduction == NULL) {
+            return PyErr_Occurred() ? -1 : not_here(loop, "no action for this terminal here");
+        }
+        if (reduce(loop, reduction) < 0) {
+            return -1;
+        }
+    }
+}
+
+/* token.<field> = value, through the field's slot descriptor on Token where it has one (what
+ * setting the attribute comes to, without looking the name up each time). */
+static int set_field(Loop *loop, PyObject *token, int field, PyObject *value) {
+    PyObject *setter = loop->setters[field];
+    if (setter != NULL) {
+        return Py_TYPE(setter)->tp_descr_set(setter, token, value);
+    }
+    return PyObject_SetAttr(token, fields[field], value);
+}
+
+static int set_int(Loop *loop, PyObject *token, int field, Py_ssize_t value) {
+    PyObject *number = PyLong_FromSsize_t(value);
+    if (number == NULL) {
+        return -1;
+    }
+    int done = set_field(loop, token, field, number);
+    Py_DECREF(number);
+    return done;
+}
+
+/* A token as Lark's constructor fills it (without its keyword-deprecation check). */
+static PyObject *make_token(Loop *loop, PyObject *type, PyObject *value, Py_ssize_t start, Py_ssize_t end,
+                            Py_ssize_t line, Py_ssize_t column, Py_ssize_t end_line, Py_ssize_t end_column) {
+    PyObject *args[2] = {loop->token_type, value};
+    PyObject *token = PyObject_Vectorcall(loop->str_new, args, 2, NULL);
+    if (token == NULL) {
+        return NULL;
+    }
+    if (set_field(loop, token, TYPE, type) < 0 || set_field(loop, token, VALUE, value) < 0 ||
+        set_int(loop, token, START_POS, start) < 0 || set_int(loop, token, END_POS, end) < 0 ||
+        set_int(loop, token, LINE, line) < 0 || set_int(loop, token, COLUMN, column) < 0 ||
+        set_int(loop, token, END_LINE, end_line) < 0 || set_int(loop, token, END_COLUMN, end_column) < 0) {
+        Py_DECREF(token);
+        return NULL;
+    }
+    return token;
+}
+
+/* Token's slot descriptors for its fields; a field that is not a slot is set by name. */
+static void find_setters(Loop *loop) {
+    for (int i = 0; i < TOKEN_FIELDS; i++) {
+        PyObject *found = PyObject_GetAttr(loop->token_type, fields[i]);
+        if (found != NULL && PyObject_TypeCheck(found, &PyMemberDescr_Type)) {
+            loop->setters[i] = found;
+        } else {
+            Py_XDECREF(found);
+            PyErr_Clear();
+        }
+    }
+}
+
+typedef struct {
+    Py_ssize_t pos, line, line_start;
+} Position;
+
+/* One step of the lexer and the parser at `at`: 1 when a token was fed or skipped, -1 on error. */
+static int step(Loop *loop, Position *at) {
+    PyObject *lexer = PyTuple_GET_ITEM(loop->entry, 2);
+    if (!PyTuple_Check(lexer) || PyTuple_GET_SIZE(lexer) != 5) {
+        return not_here(loop, "no lexer for this state");
+    }
+    PyObject *match = PyTuple_GET_ITEM(lexer, 0), *ignored = PyTuple_GET_ITEM(lexer, 1),
+             *newlines = PyTuple_GET_ITEM(lexer, 2), *callbacks = PyTuple_GET_ITEM(lexer, 3),
+             *keywords = PyTuple_GET_ITEM(lexer, 4);
+    PyObject *type = NULL, *value = NULL, *token = NULL;
+    int result = -1;
+    PyObject *pos = PyLong_FromSsize_t(at->pos);
+    if (pos == NULL) {
+        return -1;
+    }
+    PyObject *args[2] = {loop->text, pos};
+    PyObject *found = PyObject_Vectorcall(match, args, 2, NULL);
+    Py_DECREF(pos);
+    if (found == NULL) {
+        return -1;
+    }
+    if (found == Py_None) {
+        Py_DECREF(found);
+        return not_here(loop, "no terminal matches here");
+    }
+    type = PyObject_GetAttr(found, s_lastgroup);
+    PyObject *end_object = type ? PyObject_CallMethodNoArgs(found, s_end) : NULL;
+    Py_DECREF(found);
+    if (end_object == NULL) {
+        goto done;
+    }
+    Py_ssize_t end = PyLong_AsSsize_t(end_object);
+    Py_DECREF(end_object);
+    if (end < 0 || (value = PyUnicode_Substring(loop->text, at->pos, end)) == NULL) {
+        goto done;
+    }
+    Position next = {end, at->line, at->line_start};
+    int has_newlines = PySet_Contains(newlines, type);
+    if (has_newlines < 0) {
+        goto done;
+    }
+    if (has_newlines) {
+        for (Py_ssize_t i = at->pos; i < end; i++) {
+            if (PyUnicode_READ_CHAR(loop->text, i) == '\n') {
+                next.line++;
+                next.line_start = i + 1;
+            }
+        }
+    }
+    int is_ignored = PySet_Contains(ignored, type), has_callback = PyDict_Contains(callbacks, type);
+    if (is_ignored < 0 || has_callback < 0) {
+        goto done;
+    }
+    if (is_ignored && !has_callback) {
+        *at = next;
+        result = 1;
+        goto done;
+    }
+    token = make_token(loop, type, value, at->pos, end, at->line, at->pos - at->line_start + 1, next.line,
+                       end - next.line_start + 1);
+    if (token == NULL) {
+        goto done;
+    }
+    *at = next;
+    PyObject *table = PyDict_GetItemWithError(keywords, type);
+    if (table != NULL) {
+        PyObject *keyword = PyDict_GetItemWithError(table, value);
+        if (keyword != NULL) {
+            if (set_field(loop, token, TYPE, keyword) < 0) {
+                goto done;
+            }
+            Py_INCREF(keyword);
+            Py_SETREF(type, keyword);
+        } else if (PyErr_Occurred()) {
+            goto done;
+        }
+    } else if (PyErr_Occurred()) {
+        goto done;
+    } else if (has_callback) {
+        PyObject *retyped = PyObject_CallOneArg(PyDict_GetItem(callbacks, type), token);
+        Py_SETREF(token, retyped);
+        if (token == NULL) {
+            goto done;
+        }
+        if (is_ignored) {
+            result = 1;
+            goto done;
+        }
+        Py_SETREF(type, PyObject_GetAttr(token, fields[TYPE]));
+        if (type == NULL) {
+            goto done;
+        }
+    }
+    result = feed(loop, type, token) < 0 ? -1 : 1;
+done:
+    Py_XDECREF(type);
+    Py_XDECREF(value);
+    Py_XDECREF(token);
+    return result;
+}
+
+static PyObject *parse_all(Loop *loop, PyObject *start, Py_ssize_t end_state) {
+    Position at = {0, 1, 0};
+    Py_ssize_t size = PyUnicode_GET_LENGTH(loop->text);
+    if (push_state(loop, start) < 0) {
+        return NULL;
+    }
+    while (at.pos < size) {
+        if (step(loop, &at) < 0) {
+            return NULL;
+        }
+    }
+    for (;;) { /* the end of the text: reduce up to the start rule */
+        PyObject *reduction = PyDict_GetItemWithError(PyTuple_GET_ITEM(loop->entry, 1), s_end_of_text);
+        if (reduction == NULL) {
+            if (!PyErr_Occurred()) {
+                not_here(loop, "the text ends too early");
+            }
+            return NULL;
+        }
+        if (reduce(loop, reduction) < 0) {
+            return NULL;
+        }
+        Py_ssize_t state = PyLong_AsSsize_t(loop->states[loop->depth - 1]);
+        if (state == -1 && PyErr_Occurred()) {
+            return NULL;
+        }
+        if (state == end_state) {
+            Py_ssize_t size = PyList_GET_SIZE(loop->values);
+            PyObject *tree = PyList_GET_ITEM(loop->values, size - 1);
+            Py_INCREF(tree);
+            return tree;
+        }
+    }
+}
+
+static PyObject *run(PyObject *self, PyObject *args) {
+    Loop loop = {0};
+    PyObject *start;
+    Py_ssize_t end_state;
+    if (!PyArg_ParseTuple(args, "OOnUO!OO:run", &loop.tables, &start, &end_state, &loop.text, &PyType_Type,
+                          &loop.token_type, &loop.str_new, &loop.not_here)) {
+        return NULL;
+    }
+    find_setters(&loop);
+    loop.room = 64;
+    loop.states = PyMem_Malloc(loop.room * sizeof(PyObject *));
+    loop.values = PyList_New(0);
+    PyObject *tree = NULL;
+    if (loop.states == NULL || loop.values == NULL) {
+        PyErr_NoMemory();
+    } else {
+        tree = parse_all(&loop, start, end_state);
+    }
+    while (loop.depth) {
+        Py_DECREF(loop.states[--loop.depth]);
+    }
+    PyMem_Free(loop.states);
+    Py_XDECREF(loop.values);
+    for (int i = 0; i < KNOWN; i++) {
+        Py_XDECREF(loop.known[i]);
+    }
+    for (int i = 0; i < TOKEN_FIELDS; i++) {
+        Py_XDECREF(loop.setters[i]);
+    }
+    return tree;
+}
+
+static PyMethodDef methods[] = {
+    {"run", run, METH_VARARGS,
+     "run(tables, start, end, text, Token, str_new, not_here) -> the tree of `text` (parser._run's loop)"},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_lalr", NULL, -1, methods};
+
+PyMODINIT_FUNC PyInit__lalr(void) {
+    const char *names[] = {"lastgroup", "end", "$END"};
+    PyObject **slots[] = {&s_lastgroup, &s_end, &s_end_of_text};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if ((*slots[i] = PyUnicode_InternFromString(names[i])) == NULL) {
+            return NULL;
+        }
+    }
+    for (int i = 0; i < TOKEN_FIELDS; i++) {
+        if ((fields[i] = PyUnicode_InternFromString(field_names[i])) == NULL) {
+            return NULL;
+        }
+    }
+    return PyModule_Create(&module);
+}
