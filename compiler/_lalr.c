@@ -12,7 +12,7 @@
 #define KNOWN 1024
 #define TOKEN_FIELDS 8
 
-static PyObject *s_lastgroup, *s_end, *s_end_of_text;
+static PyObject *s_lastgroup, *s_end, *s_end_of_text, *s_children;
 /* A token's fields in the order `make_token` fills them. */
 static PyObject *fields[TOKEN_FIELDS];
 static const char *field_names[TOKEN_FIELDS] = {"type", "value", "start_pos", "end_pos", "line", "column",
@@ -81,10 +81,136 @@ static int push_state(Loop *loop, PyObject *state) {
     return enter(loop, state);
 }
 
+static PyObject *child_at(Loop *loop, PyObject *children, PyObject *index) {
+    Py_ssize_t i = PyLong_AsSsize_t(index);
+    if (i < 0 || i >= PyList_GET_SIZE(children)) {
+        if (!PyErr_Occurred()) {
+            not_here(loop, "a tree plan names a child the rule does not have");
+        }
+        return NULL;
+    }
+    return PyList_GET_ITEM(children, i);
+}
+
+/* An inlined child's own children (a tree's list). */
+static PyObject *children_of(Loop *loop, PyObject *child) {
+    PyObject *list = PyObject_GetAttr(child, s_children);
+    if (list != NULL && !PyList_Check(list)) {
+        Py_DECREF(list);
+        not_here(loop, "an inlined child without a list of children");
+        return NULL;
+    }
+    return list;
+}
+
+/* Lark's `ChildFilterLALR`: the children kept, inlined ones' children in their place, Nones for
+ * the optional parts left out; the first inlined child's own list is taken when nothing precedes
+ * it, as Lark takes it. */
+static PyObject *filtered(Loop *loop, PyObject *children, PyObject *ops, Py_ssize_t append_none) {
+    PyObject *kept = PyList_New(0);
+    if (kept == NULL || !PyTuple_Check(ops)) {
+        Py_XDECREF(kept);
+        return kept == NULL ? NULL : (not_here(loop, "a tree plan's children are not a tuple"), NULL);
+    }
+    for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(ops); k++) {
+        PyObject *op = PyTuple_GET_ITEM(ops, k);
+        if (!PyTuple_Check(op) || PyTuple_GET_SIZE(op) != 3) {
+            Py_DECREF(kept);
+            return not_here(loop, "a tree plan's child is not (index, inlined, nones)"), NULL;
+        }
+        Py_ssize_t nones = PyLong_AsSsize_t(PyTuple_GET_ITEM(op, 2));
+        PyObject *child = child_at(loop, children, PyTuple_GET_ITEM(op, 0));
+        if (child == NULL || nones < 0) {
+            Py_DECREF(kept);
+            return NULL;
+        }
+        while (nones--) {
+            if (PyList_Append(kept, Py_None) < 0) {
+                Py_DECREF(kept);
+                return NULL;
+            }
+        }
+        int failed;
+        if (PyTuple_GET_ITEM(op, 1) == Py_True) {
+            PyObject *inner = children_of(loop, child);
+            if (inner == NULL) {
+                Py_DECREF(kept);
+                return NULL;
+            }
+            if (PyList_GET_SIZE(kept) == 0) {
+                Py_SETREF(kept, inner);
+                continue;
+            }
+            failed = PyList_SetSlice(kept, PyList_GET_SIZE(kept), PyList_GET_SIZE(kept), inner);
+            Py_DECREF(inner);
+        } else {
+            failed = PyList_Append(kept, child);
+        }
+        if (failed < 0) {
+            Py_DECREF(kept);
+            return NULL;
+        }
+    }
+    while (append_none--) {
+        if (PyList_Append(kept, Py_None) < 0) {
+            Py_DECREF(kept);
+            return NULL;
+        }
+    }
+    return kept;
+}
+
+/* The tree a reduction makes of its children: as its plan (parser._plan) says, or by its callback. */
+static PyObject *make_tree(Loop *loop, PyObject *reduction, PyObject *children) {
+    PyObject *plan = PyTuple_GET_ITEM(reduction, 3);
+    if (plan == Py_None) {
+        return PyObject_CallOneArg(PyTuple_GET_ITEM(reduction, 1), children);
+    }
+    if (!PyTuple_Check(plan) || PyTuple_GET_SIZE(plan) != 5) {
+        return not_here(loop, "a tree plan is not (builder, children, nones, single, grown)"), NULL;
+    }
+    PyObject *builder = PyTuple_GET_ITEM(plan, 0), *ops = PyTuple_GET_ITEM(plan, 1),
+             *grown = PyTuple_GET_ITEM(plan, 4);
+    if (grown != Py_None) { /* a repetition's step: the tree so far, with the step's children added */
+        PyObject *tree = PyList_GET_SIZE(children) ? PyList_GET_ITEM(children, 0) : NULL;
+        PyObject *inner = tree && PyTuple_Check(grown) ? children_of(loop, tree) : NULL;
+        if (inner == NULL) {
+            return PyErr_Occurred() ? NULL : (not_here(loop, "a repetition's step without its tree"), NULL);
+        }
+        for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(grown); k++) {
+            PyObject *child = child_at(loop, children, PyTuple_GET_ITEM(grown, k));
+            if (child == NULL || PyList_Append(inner, child) < 0) {
+                Py_DECREF(inner);
+                return NULL;
+            }
+        }
+        Py_DECREF(inner);
+        Py_INCREF(tree);
+        return tree;
+    }
+    Py_ssize_t append_none = PyLong_AsSsize_t(PyTuple_GET_ITEM(plan, 2));
+    if (append_none < 0) {
+        return PyErr_Occurred() ? NULL : (not_here(loop, "a tree plan with fewer than no Nones"), NULL);
+    }
+    PyObject *kept = ops == Py_None ? (Py_INCREF(children), children) : filtered(loop, children, ops, append_none);
+    if (kept == NULL) {
+        return NULL;
+    }
+    PyObject *tree;
+    if (PyTuple_GET_ITEM(plan, 3) == Py_True && PyList_GET_SIZE(kept) == 1) { /* `?rule` of one child */
+        tree = PyList_GET_ITEM(kept, 0);
+        Py_INCREF(tree);
+    } else {
+        tree = PyObject_CallOneArg(builder, kept);
+    }
+    Py_DECREF(kept);
+    return tree;
+}
+
 /* `ParserState.reduce`: the rule's values become its tree, its states the state after it. */
 static int reduce(Loop *loop, PyObject *reduction) {
-    if (!PyTuple_Check(reduction) || PyTuple_GET_SIZE(reduction) != 3) {
-        return not_here(loop, "a reduction is not (length, callback, rule)");
+    if (!PyTuple_Check(reduction) || PyTuple_GET_SIZE(reduction) != 4) {
+        return not_here(loop, "a reduction is not (length, callback, rule, plan)");
     }
     Py_ssize_t length = PyLong_AsSsize_t(PyTuple_GET_ITEM(reduction, 0));
     if (length < 0 || length >= loop->depth) {
@@ -112,7 +238,7 @@ static int reduce(Loop *loop, PyObject *reduction) {
         Py_DECREF(children);
         return -1;
     }
-    PyObject *tree = PyObject_CallOneArg(PyTuple_GET_ITEM(reduction, 1), children);
+    PyObject *tree = make_tree(loop, reduction, children);
     Py_DECREF(children);
     if (tree == NULL) {
         return -1;
@@ -377,8 +503,8 @@ static PyMethodDef methods[] = {
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_lalr", NULL, -1, methods};
 
 PyMODINIT_FUNC PyInit__lalr(void) {
-    const char *names[] = {"lastgroup", "end", "$END"};
-    PyObject **slots[] = {&s_lastgroup, &s_end, &s_end_of_text};
+    const char *names[] = {"lastgroup", "end", "$END", "children"};
+    PyObject **slots[] = {&s_lastgroup, &s_end, &s_end_of_text, &s_children};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         if ((*slots[i] = PyUnicode_InternFromString(names[i])) == NULL) {
             return NULL;

@@ -13,7 +13,7 @@ import lark
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 from lark.lexer import ContextualLexer, UnlessCallback
-from lark.parse_tree_builder import ChildFilterLALR_NoPlaceholders
+from lark.parse_tree_builder import ChildFilterLALR, ChildFilterLALR_NoPlaceholders, ExpandSingleChild
 from lark.parsers.lalr_analysis import Shift
 
 from ..cache import memo
@@ -80,11 +80,16 @@ def parse(text: str, file: str) -> Tree:
 # with a syntax error is read twice up to the error). lark-cython 0.0.17 was measured too: a third
 # faster than Lark's loop, slower than this one, and its tokens are not `str` and its parser state
 # does not fit the error descriptions below. `_lalr.c` takes the same steps as `_run` in C, on the
-# same tables, tokens and tree callbacks, so the trees are the same; what remains is making the
-# tokens and trees themselves.
+# same tables and tokens, and does what the tree callbacks Lark composed for each rule do (`_plan`)
+# without calling them, so the trees are the same.
 
 _Lexer = tuple[Callable[..., Any], frozenset[str], frozenset[str], dict[str, Any], dict[str, dict[str, str]]]
-_Reduction = tuple[int, Callable[[list[Any]], Any], str]
+# How the C loop makes a rule's tree without calling its Lark callback: the tree class's builder
+# (`partial(Tree, rule)`), the children kept (index, whether inlined, Nones before it; None: all, as
+# they are), Nones after them, whether one child stands for the tree (`?rule`), and for a
+# repetition's step the children added to the tree so far (see `_grown`).
+_Plan = tuple[Callable[[list[Any]], Any] | None, tuple[tuple[int, bool, int], ...] | None, int, bool, tuple[int, ...] | None]
+_Reduction = tuple[int, Callable[[list[Any]], Any], str, _Plan | None]
 _State = tuple[dict[str, int], dict[str, _Reduction], _Lexer | None]
 
 _new_str = str.__new__
@@ -124,7 +129,9 @@ class FastTables(dict[int, _State]):
             if action is Shift:
                 moves[name] = arg
             else:
-                reductions[name] = (len(arg.expansion), _callback(arg, self.callbacks[arg]), sys.intern(str(arg.origin.name)))
+                callback = self.callbacks[arg]
+                reductions[name] = (len(arg.expansion), _callback(arg, callback), sys.intern(str(arg.origin.name)),
+                                    _plan(arg, callback))
         entry = (moves, reductions, self._lexer(state))
         self[state] = entry
         return entry
@@ -149,17 +156,24 @@ class FastTables(dict[int, _State]):
         return self._lexers[id(basic)]
 
 
-def _callback(rule: Any, callback: Callable[[list[Any]], Any]) -> Callable[[list[Any]], Any]:
-    """The tree callback of a rule, or for a repetition's left-recursive step (`__x: __x a b`) one
-    that adds to the tree so far: Lark makes a new tree around that tree's very list of children
-    (the repetition is inlined in its parent, so no one else holds the old tree), and a repetition
-    of many words or properties made a tree per step."""
+def _grown(rule: Any, callback: Callable[[list[Any]], Any]) -> tuple[int, ...] | None:
+    """For a repetition's left-recursive step (`__x: __x a b`), the children to add to the tree so
+    far (None for any other rule). Lark makes a new tree around that tree's very list of children;
+    the repetition is inlined in its parent, so no one else holds the old tree, and a repetition of
+    many words or properties made a tree per step."""
     if type(callback) is not ChildFilterLALR_NoPlaceholders or not callback.to_include:
-        return callback
+        return None
     first, *rest = callback.to_include
     if first != (0, True) or rule.expansion[0] != rule.origin or any(expand for _, expand in rest):
+        return None
+    return tuple(i for i, _ in rest)
+
+
+def _callback(rule: Any, callback: Callable[[list[Any]], Any]) -> Callable[[list[Any]], Any]:
+    """The tree callback of a rule for the Python loop: Lark's, or one that grows a repetition's tree."""
+    kept = _grown(rule, callback)
+    if kept is None:
         return callback
-    kept = [i for i, _ in rest]
 
     def add_to_first(children: list[Any]) -> Any:
         tree = children[0]
@@ -167,6 +181,28 @@ def _callback(rule: Any, callback: Callable[[list[Any]], Any]) -> Callable[[list
         return tree
 
     return add_to_first
+
+
+def _plan(rule: Any, callback: Callable[[list[Any]], Any]) -> _Plan | None:
+    """What Lark's callback for `rule` does, for the C loop to do itself (None: call the callback).
+    Lark composes a callback of a child filter around `ExpandSingleChild` around the tree class;
+    anything else is left to it."""
+    kept = _grown(rule, callback)
+    if kept is not None:
+        return None, None, 0, False, kept
+    ops, append_none = None, 0
+    if type(callback) is ChildFilterLALR_NoPlaceholders:
+        ops = tuple((i, bool(expand), 0) for i, expand in callback.to_include)
+        callback = callback.node_builder
+    elif type(callback) is ChildFilterLALR:
+        ops = tuple((i, bool(expand), nones) for i, expand, nones in callback.to_include)
+        append_none, callback = callback.append_none, callback.node_builder
+    single = type(callback) is ExpandSingleChild
+    if single:
+        callback = callback.node_builder
+    if not (type(callback) is functools.partial and callback.func is Tree and len(callback.args) == 1 and not callback.keywords):
+        return None
+    return callback, ops, append_none, single, None
 
 
 def _keyword_table(callback: Any) -> dict[str, str] | None:
@@ -195,7 +231,7 @@ def fast_tables() -> FastTables | None:
 def fast_parse(tables: FastTables, text: str, in_c: bool = True) -> Tree | None:
     """The tree Lark's parser makes of `text`, or None where Lark's loop must take over (a syntax
     error, or something the tables do not cover). The loop runs in C where the optional extension
-    `_lalr` was built (10k elements: 1.20 → 0.83 s), else in Python (`in_c=False`: always)."""
+    `_lalr` was built (10k elements: 0.98 → 0.60 s), else in Python (`in_c=False`: always)."""
     try:
         if in_c and _lalr is not None:
             return _lalr.run(tables, tables.start, tables.end, text, Token, _new_str, _NotHere)
@@ -260,7 +296,7 @@ def _run(tables: FastTables, text: str) -> Tree:
 def _reduce(tables: FastTables, state_stack: list[int], value_stack: list[Any], reduction: _Reduction) -> int:
     """Replace the reduced rule's states and values on the stacks by its tree (`ParserState.reduce`);
     the state it leads to."""
-    length, callback, rule = reduction
+    length, callback, rule, _ = reduction
     children = value_stack[-length:] if length else []
     if length:
         del state_stack[-length:]
