@@ -162,6 +162,44 @@ typedef struct {
     PyObject *value;
 } Kept;
 
+/* The fields of `dict` that `ranking` keeps (all, when it is NULL), in rank order, into `kept`
+ * (room for every field); their count, or -1 with an exception set. */
+static Py_ssize_t kept_fields(PyObject *dict, PyObject *ranking, Kept *kept) {
+    PyObject *key, *value;
+    Py_ssize_t pos = 0, count = 0;
+    while (PyDict_Next(dict, &pos, &key, &value)) {
+        long r = (long)count;
+        if (ranking == NULL && !text_key(key)) {
+            return -1;
+        }
+        if (ranking != NULL) { /* a key it holds is a str; any other is a field no policy names */
+            PyObject *rank = PyDict_GetItemWithError(ranking, key);
+            if (rank == NULL) {
+                if (PyErr_Occurred()) {
+                    return -1;
+                }
+                continue;
+            }
+            r = PyLong_AsLong(rank);
+            if (r == -1 && PyErr_Occurred()) {
+                return -1;
+            }
+        }
+        Py_ssize_t at = count++;
+        while (at > 0 && kept[at - 1].rank > r) {
+            kept[at] = kept[at - 1];
+            at--;
+        }
+        kept[at] = (Kept){r, key, value};
+    }
+    return count;
+}
+
+/* Whether a list is a collection of records, slimmed each (see push_slim). */
+static bool records(PyObject *value) {
+    return PyList_GET_SIZE(value) > 0 && PyDict_Check(PyList_GET_ITEM(value, 0));
+}
+
 static int push_slim(Api *api, PyObject *value, PyObject *ranking, uint32_t *bad);
 
 static int push_slim_dict(Api *api, PyObject *dict, PyObject *ranking, uint32_t *bad) {
@@ -172,30 +210,8 @@ static int push_slim_dict(Api *api, PyObject *dict, PyObject *ranking, uint32_t 
         PyErr_NoMemory();
         return -1;
     }
-    PyObject *key, *value;
-    Py_ssize_t pos = 0, count = 0;
-    int done = 0;
-    while (PyDict_Next(dict, &pos, &key, &value)) {
-        PyObject *rank = PyDict_GetItemWithError(ranking, key);
-        if (rank == NULL) {
-            if (PyErr_Occurred()) {
-                done = -1;
-                break;
-            }
-            continue; /* a field no policy names (as any key that is not a str) */
-        }
-        long r = PyLong_AsLong(rank);
-        if (r == -1 && PyErr_Occurred()) {
-            done = -1;
-            break;
-        }
-        Py_ssize_t at = count++; /* insertion sort: an element has a few dozen fields at most */
-        while (at > 0 && kept[at - 1].rank > r) {
-            kept[at] = kept[at - 1];
-            at--;
-        }
-        kept[at] = (Kept){r, key, value};
-    }
+    Py_ssize_t count = kept_fields(dict, ranking, kept);
+    int done = count < 0 ? -1 : 0;
     for (Py_ssize_t i = 0; done == 0 && i < count; i++) {
         if (push_text(api, kept[i].key, bad) < 0 || push_slim(api, kept[i].value, ranking, bad) < 0) {
             done = -1;
@@ -222,8 +238,7 @@ static int push_slim_list(Api *api, PyObject *list, PyObject *ranking, uint32_t 
 static int push_slim(Api *api, PyObject *value, PyObject *ranking, uint32_t *bad) {
     PyTypeObject *type = Py_TYPE(value);
     bool dict = type == &PyDict_Type;
-    bool records = type == &PyList_Type && PyList_GET_SIZE(value) > 0 && PyDict_Check(PyList_GET_ITEM(value, 0));
-    if (!dict && !records) {
+    if (!dict && !(type == &PyList_Type && records(value))) {
         return push(api, value, bad);
     }
     if (Py_EnterRecursiveCall(" while handing the input to the engine")) {
@@ -398,44 +413,6 @@ static int scalar_type(PyObject *value) {
 }
 
 static int gather(Builder *b, PyObject *value, PyObject *ranking);
-
-/* The fields of `dict` that `ranking` keeps (all, when it is NULL), in rank order, into `kept`
- * (room for every field); their count, or -1 with an exception set. */
-static Py_ssize_t kept_fields(PyObject *dict, PyObject *ranking, Kept *kept) {
-    PyObject *key, *value;
-    Py_ssize_t pos = 0, count = 0;
-    while (PyDict_Next(dict, &pos, &key, &value)) {
-        long r = (long)count;
-        if (ranking == NULL && !text_key(key)) {
-            return -1;
-        }
-        if (ranking != NULL) { /* a key it holds is a str; any other is a field no policy names */
-            PyObject *rank = PyDict_GetItemWithError(ranking, key);
-            if (rank == NULL) {
-                if (PyErr_Occurred()) {
-                    return -1;
-                }
-                continue;
-            }
-            r = PyLong_AsLong(rank);
-            if (r == -1 && PyErr_Occurred()) {
-                return -1;
-            }
-        }
-        Py_ssize_t at = count++;
-        while (at > 0 && kept[at - 1].rank > r) {
-            kept[at] = kept[at - 1];
-            at--;
-        }
-        kept[at] = (Kept){r, key, value};
-    }
-    return count;
-}
-
-/* Whether a list is a collection of records, slimmed each (see push_slim). */
-static bool records(PyObject *value) {
-    return PyList_GET_SIZE(value) > 0 && PyDict_Check(PyList_GET_ITEM(value, 0));
-}
 
 static int gather_dict(Builder *b, PyObject *dict, PyObject *ranking) {
     Kept on_stack[64];
