@@ -13,10 +13,12 @@ references; emit the input document; validate it against the schema; hand it ove
 engine; evaluate (on `--jobs` processes, fewer, or in groups of packages handed over one after
 another when the memory available would not hold the inputs: the `plan` column says processes ×
 most groups in one); join results; render table and JSON. Each run is a fresh process, so memory
-and caches are per run. `peak MB` is the most anonymous memory the machine had in use during the
-run beyond what it had before (sampled: a page a forked child shares with its parent counts once;
-run the benchmark on an otherwise idle machine); `RSS sum MB`, the parent's and its largest child's
-maximum resident sizes added, counts shared pages twice. The table shows
+and caches are per run, and the sizes take turns (a run of each, then the next run of each), so a
+machine slower for a while slows every size alike. `peak MB` is the most anonymous memory the
+machine had in use during the run beyond what it had before (sampled: a page a forked child shares
+with its parent counts once; run the benchmark on an otherwise idle machine); `RSS sum MB`, the
+parent's and its largest child's maximum resident sizes added, counts shared pages twice. The
+table shows
 the median of the runs per stage, their sum (`stages s`), the run's whole wall time with start-up,
 imports and loading the policies (`wall s`, what `amisec check` costs end to end) and the stages
 amisec does when OPA evaluates (`amisec side s`: all but the hand-over and evaluation). With
@@ -282,18 +284,21 @@ def main() -> None:
         return
     from benchmarks.generate import generate
 
-    rows, recorded = [], []
+    recorded = []
+    runs: dict[int, list[dict[str, float]]] = {size: [] for size in args.sizes}
     with tempfile.TemporaryDirectory() as tmp:
-        for size in args.sizes:
-            path = os.path.join(tmp, f"synthetic-{size}.ami")
+        paths = {size: os.path.join(tmp, f"synthetic-{size}.ami") for size in args.sizes}
+        for size, path in paths.items():
             Path(path).write_text(generate(size), encoding="utf-8")
-            runs = []
-            for _ in range(args.runs):
-                runs.append(_one_run(path, args.jobs, args.memory, args.opa))
+        # the sizes take turns, so that a machine slower for a while slows each of them alike
+        # and the ratios between sizes stay what the code makes them
+        for turn in range(args.runs):
+            for size, path in paths.items():
+                runs[size].append(_one_run(path, args.jobs, args.memory, args.opa))
                 if args.save_costs and size == max(args.sizes):
                     recorded.append(_recorded_costs())
-            rows.append({k: statistics.median(r[k] for r in runs) for k in runs[0]})
-            print(f"size {size}: done ({args.runs} runs)", file=sys.stderr)
+            print(f"run {turn + 1} of {args.runs} done for every size", file=sys.stderr)
+    rows = [{k: statistics.median(r[k] for r in of_size) for k in of_size[0]} for of_size in runs.values()]
     print(_table(rows))
     if args.save_costs:
         _save_costs(recorded)
