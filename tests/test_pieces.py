@@ -56,6 +56,21 @@ def test_a_piece_is_really_parsed_elsewhere(monkeypatch: pytest.MonkeyPatch) -> 
     assert len(started) == 1 and started[0].startswith("parsing plan.ami")
 
 
+def test_a_piece_parsed_elsewhere_comes_back_as_the_same_model() -> None:
+    source = _source(TEXTS["generated"])
+    whole, _ = pieces.build_model(source, 1)
+    split, _ = pieces.build_model(source, 2)
+
+    def typed(value: object) -> object:
+        """The value with the type of every tuple in it (named tuples equal plain ones)."""
+        if isinstance(value, tuple):
+            return (type(value).__name__, *map(typed, value))
+        return value
+
+    for collection in ("parties", "domains", "devices", "links", "flows", "delegations"):
+        assert [typed(e) for e in getattr(split, collection)] == [typed(e) for e in getattr(whole, collection)]
+
+
 def test_problems_in_several_pieces_come_in_file_order() -> None:
     text = TEXTS["generated"]
     lines = text.splitlines(keepends=True)
