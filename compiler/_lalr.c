@@ -28,7 +28,8 @@ typedef struct {
     PyObject **states;    /* the state stack (strong references) */
     Py_ssize_t depth, room;
     PyObject *values;     /* the value stack */
-    PyObject *entry;      /* the current state's tables entry (in `known`) */
+    PyObject *entry;      /* the current state's tables entry (in `known`, or `held`) */
+    PyObject *held;       /* the entry of a state numbered beyond `known` (strong) */
     PyObject *known[KNOWN]; /* the entries of the states seen, by number (strong references) */
     PyObject *setters[TOKEN_FIELDS]; /* Token's data descriptors for its fields, in FIELDS order */
 } Loop;
@@ -58,8 +59,8 @@ static int enter(Loop *loop, PyObject *state) {
     }
     if (number >= 0 && number < KNOWN) {
         loop->known[number] = entry;
-    } else {
-        Py_DECREF(entry); /* the tables keep every entry they made */
+    } else { /* held here, not borrowed from the tables: Python code runs while it is in use */
+        Py_XSETREF(loop->held, entry);
     }
     loop->entry = entry;
     return 0;
@@ -488,6 +489,7 @@ static PyObject *run(PyObject *self, PyObject *args) {
     for (int i = 0; i < KNOWN; i++) {
         Py_XDECREF(loop.known[i]);
     }
+    Py_XDECREF(loop.held);
     for (int i = 0; i < TOKEN_FIELDS; i++) {
         Py_XDECREF(loop.setters[i]);
     }
