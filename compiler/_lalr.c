@@ -108,10 +108,12 @@ static PyObject *children_of(Loop *loop, PyObject *child) {
  * the optional parts left out; the first inlined child's own list is taken when nothing precedes
  * it, as Lark takes it. */
 static PyObject *filtered(Loop *loop, PyObject *children, PyObject *ops, Py_ssize_t append_none) {
+    if (!PyTuple_Check(ops)) {
+        return not_here(loop, "a tree plan's children are not a tuple"), NULL;
+    }
     PyObject *kept = PyList_New(0);
-    if (kept == NULL || !PyTuple_Check(ops)) {
-        Py_XDECREF(kept);
-        return kept == NULL ? NULL : (not_here(loop, "a tree plan's children are not a tuple"), NULL);
+    if (kept == NULL) {
+        return NULL;
     }
     for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(ops); k++) {
         PyObject *op = PyTuple_GET_ITEM(ops, k);
@@ -120,8 +122,12 @@ static PyObject *filtered(Loop *loop, PyObject *children, PyObject *ops, Py_ssiz
             return not_here(loop, "a tree plan's child is not (index, inlined, nones)"), NULL;
         }
         Py_ssize_t nones = PyLong_AsSsize_t(PyTuple_GET_ITEM(op, 2));
+        if (nones < 0) {
+            Py_DECREF(kept);
+            return PyErr_Occurred() ? NULL : (not_here(loop, "a tree plan with fewer than no Nones"), NULL);
+        }
         PyObject *child = child_at(loop, children, PyTuple_GET_ITEM(op, 0));
-        if (child == NULL || nones < 0) {
+        if (child == NULL) {
             Py_DECREF(kept);
             return NULL;
         }
@@ -209,7 +215,18 @@ static PyObject *make_tree(Loop *loop, PyObject *reduction, PyObject *children) 
 }
 
 /* `ParserState.reduce`: the rule's values become its tree, its states the state after it. */
+static int reduce_held(Loop *loop, PyObject *reduction);
+
+/* `reduce_held` with the reduction held: it is taken from a tables entry that Python code run on
+ * the way (a tree callback, the tables' `__missing__`) could replace. */
 static int reduce(Loop *loop, PyObject *reduction) {
+    Py_INCREF(reduction);
+    int done = reduce_held(loop, reduction);
+    Py_DECREF(reduction);
+    return done;
+}
+
+static int reduce_held(Loop *loop, PyObject *reduction) {
     if (!PyTuple_Check(reduction) || PyTuple_GET_SIZE(reduction) != 4) {
         return not_here(loop, "a reduction is not (length, callback, rule, plan)");
     }
@@ -336,6 +353,9 @@ static int step(Loop *loop, Position *at) {
     PyObject *match = PyTuple_GET_ITEM(lexer, 0), *ignored = PyTuple_GET_ITEM(lexer, 1),
              *newlines = PyTuple_GET_ITEM(lexer, 2), *callbacks = PyTuple_GET_ITEM(lexer, 3),
              *keywords = PyTuple_GET_ITEM(lexer, 4);
+    if (!PyAnySet_Check(ignored) || !PyAnySet_Check(newlines) || !PyDict_Check(callbacks) || !PyDict_Check(keywords)) {
+        return not_here(loop, "a lexer is not (match, ignored, newlines, callbacks, keywords)");
+    }
     PyObject *type = NULL, *value = NULL, *token = NULL;
     int result = -1;
     PyObject *pos = PyLong_FromSsize_t(at->pos);
@@ -360,7 +380,14 @@ static int step(Loop *loop, Position *at) {
     }
     Py_ssize_t end = PyLong_AsSsize_t(end_object);
     Py_DECREF(end_object);
-    if (end < 0 || (value = PyUnicode_Substring(loop->text, at->pos, end)) == NULL) {
+    if (end == -1 && PyErr_Occurred()) {
+        goto done;
+    }
+    if (end <= at->pos || end > PyUnicode_GET_LENGTH(loop->text)) {
+        not_here(loop, "a match that does not move forward within the text");
+        goto done;
+    }
+    if ((value = PyUnicode_Substring(loop->text, at->pos, end)) == NULL) {
         goto done;
     }
     Position next = {end, at->line, at->line_start};
@@ -406,7 +433,16 @@ static int step(Loop *loop, Position *at) {
     } else if (PyErr_Occurred()) {
         goto done;
     } else if (has_callback) {
-        PyObject *retyped = PyObject_CallOneArg(PyDict_GetItem(callbacks, type), token);
+        PyObject *callback = PyDict_GetItemWithError(callbacks, type);
+        if (callback == NULL) {
+            if (!PyErr_Occurred()) {
+                not_here(loop, "a token callback that went away");
+            }
+            goto done;
+        }
+        Py_INCREF(callback);
+        PyObject *retyped = PyObject_CallOneArg(callback, token);
+        Py_DECREF(callback);
         Py_SETREF(token, retyped);
         if (token == NULL) {
             goto done;
