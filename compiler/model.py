@@ -5,9 +5,8 @@ and a tuple is made three times as fast as a frozen dataclass, unpickled (from a
 another process) twice as fast, and read with one memory access instead of two."""
 from __future__ import annotations
 
-import copyreg
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from .diagnostics import Span
 
@@ -151,19 +150,3 @@ class Model:
     delegations: tuple[Delegation, ...]
     waivers: tuple[Waiver, ...]
 
-
-def _pickled_as_tuple(cls: type) -> None:
-    """Pickle `cls`'s values as `tuple.__new__(cls, fields)`, made in C when unpickled: a named
-    tuple's own way calls its Python `__getnewargs__` to pickle and its Python `__new__` to
-    unpickle each element, reference and span of a piece parsed in another process (half of a
-    100k-element plan, medians of four: 1.27 → 1.14 s to pickle, 0.41 → 0.27 s to unpickle)."""
-    new = tuple.__new__
-
-    def reduce(value: Any) -> tuple[Any, tuple[type, tuple[Any, ...]]]:
-        return new, (cls, tuple(value))
-
-    copyreg.pickle(cls, reduce)
-
-
-for _model_class in (Span, Ref, Deployment, Party, Agreement, Domain, Control, Device, Link, Flow, Delegation, Waiver):
-    _pickled_as_tuple(_model_class)
