@@ -104,6 +104,16 @@ static PyObject *children_of(Loop *loop, PyObject *child) {
     return list;
 }
 
+/* `count` Nones at the end of `list` (Lark's placeholders for optional parts left out). */
+static int append_nones(PyObject *list, Py_ssize_t count) {
+    while (count--) {
+        if (PyList_Append(list, Py_None) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* Lark's `ChildFilterLALR`: the children kept, inlined ones' children in their place, Nones for
  * the optional parts left out; the first inlined child's own list is taken when nothing precedes
  * it, as Lark takes it. */
@@ -131,11 +141,9 @@ static PyObject *filtered(Loop *loop, PyObject *children, PyObject *ops, Py_ssiz
             Py_DECREF(kept);
             return NULL;
         }
-        while (nones--) {
-            if (PyList_Append(kept, Py_None) < 0) {
-                Py_DECREF(kept);
-                return NULL;
-            }
+        if (append_nones(kept, nones) < 0) {
+            Py_DECREF(kept);
+            return NULL;
         }
         int failed;
         if (PyTuple_GET_ITEM(op, 1) == Py_True) {
@@ -158,11 +166,9 @@ static PyObject *filtered(Loop *loop, PyObject *children, PyObject *ops, Py_ssiz
             return NULL;
         }
     }
-    while (append_none--) {
-        if (PyList_Append(kept, Py_None) < 0) {
-            Py_DECREF(kept);
-            return NULL;
-        }
+    if (append_nones(kept, append_none) < 0) {
+        Py_DECREF(kept);
+        return NULL;
     }
     return kept;
 }

@@ -195,6 +195,28 @@ static Py_ssize_t kept_fields(PyObject *dict, PyObject *ranking, Kept *kept) {
     return count;
 }
 
+#define ON_STACK 64 /* an element has a few dozen fields at most */
+
+/* The fields of `dict` that `ranking` keeps (`kept_fields`), in `on_stack` (ON_STACK long) when
+ * they fit, else in memory the caller frees when it is not `on_stack`; their count in `count`.
+ * NULL with an exception set. */
+static Kept *kept_of(PyObject *dict, PyObject *ranking, Kept *on_stack, Py_ssize_t *count) {
+    Py_ssize_t size = PyDict_GET_SIZE(dict);
+    Kept *kept = size <= ON_STACK ? on_stack : PyMem_New(Kept, size);
+    if (kept == NULL) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    *count = kept_fields(dict, ranking, kept);
+    if (*count < 0) {
+        if (kept != on_stack) {
+            PyMem_Free(kept);
+        }
+        return NULL;
+    }
+    return kept;
+}
+
 /* Whether a list is a collection of records, slimmed each (see push_slim). */
 static bool records(PyObject *value) {
     return PyList_GET_SIZE(value) > 0 && PyDict_Check(PyList_GET_ITEM(value, 0));
@@ -203,15 +225,13 @@ static bool records(PyObject *value) {
 static int push_slim(Api *api, PyObject *value, PyObject *ranking, uint32_t *bad);
 
 static int push_slim_dict(Api *api, PyObject *dict, PyObject *ranking, uint32_t *bad) {
-    Kept on_stack[64];
-    Py_ssize_t size = PyDict_GET_SIZE(dict);
-    Kept *kept = size <= 64 ? on_stack : PyMem_New(Kept, size);
+    Kept on_stack[ON_STACK];
+    Py_ssize_t count;
+    Kept *kept = kept_of(dict, ranking, on_stack, &count);
     if (kept == NULL) {
-        PyErr_NoMemory();
         return -1;
     }
-    Py_ssize_t count = kept_fields(dict, ranking, kept);
-    int done = count < 0 ? -1 : 0;
+    int done = 0;
     for (Py_ssize_t i = 0; done == 0 && i < count; i++) {
         if (push_text(api, kept[i].key, bad) < 0 || push_slim(api, kept[i].value, ranking, bad) < 0) {
             done = -1;
@@ -415,15 +435,13 @@ static int scalar_type(PyObject *value) {
 static int gather(Builder *b, PyObject *value, PyObject *ranking);
 
 static int gather_dict(Builder *b, PyObject *dict, PyObject *ranking) {
-    Kept on_stack[64];
-    Py_ssize_t size = PyDict_GET_SIZE(dict);
-    Kept *kept = size <= 64 ? on_stack : PyMem_New(Kept, size);
+    Kept on_stack[ON_STACK];
+    Py_ssize_t count;
+    Kept *kept = kept_of(dict, ranking, on_stack, &count);
     if (kept == NULL) {
-        PyErr_NoMemory();
         return -1;
     }
-    Py_ssize_t count = kept_fields(dict, ranking, kept);
-    int done = count < 0 ? -1 : 0;
+    int done = 0;
     for (Py_ssize_t i = 0; done == 0 && i < count; i++) {
         done = gather_scalar(b, kept[i].key, T_STR) < 0 || gather(b, kept[i].value, ranking) < 0 ? -1 : 0;
     }
