@@ -8,27 +8,27 @@
     python -m benchmarks.run --opa [BINARY]       # also OPA's evaluation of the same input (`opa eval`)
     python -m benchmarks.run --sizes 10000 --save-costs   # refresh the shipped cost profile
 
-Stages: read the file; parse it into the model (in pieces, on `--jobs` processes); resolve
-references; emit the input document; validate it against the schema; hand it over to the embedded
-engine; evaluate (on `--jobs` processes, fewer, or in groups of packages handed over one after
-another when the memory available would not hold the inputs: the `plan` column says processes ×
-most groups in one); join results; render table and JSON. Each run is a fresh process, so memory
-and caches are per run, and the sizes take turns (a run of each, then the next run of each), so a
-machine slower for a while slows every size alike. `peak MB` is the most anonymous memory the
-machine had in use during the run beyond what it had before (sampled: a page a forked child shares
-with its parent counts once; run the benchmark on an otherwise idle machine); `RSS sum MB`, the
-parent's and its largest child's maximum resident sizes added, counts shared pages twice. The
-table shows
-the median of the runs per stage, their sum (`stages s`), the run's whole wall time with start-up,
-imports and loading the policies (`wall s`, what `amisec check` costs end to end) and the stages
-amisec does when OPA evaluates (`amisec side s`: all but the hand-over and evaluation). With
-`--opa`, the same compiled input and policies are also evaluated by `opa eval --metrics` (an `opa`
-binary on PATH, or the one named): OPA's own query evaluation time, the whole command's wall
-time, the embedded engine's evaluation as a multiple of OPA's, and whether both engines gave the
-same rule results. With `--save-costs`, the median of what each run of the largest size recorded
-(each package's seconds, the hand-over's seconds per value) becomes the profile that balances a
-first run on a machine with no costs of its own (`engine/measured_costs.json`). Figures come from
-runs, never from assertions in the test suite.
+Stages: read the file; parse it into the model (in pieces, on `--jobs` processes); compile it
+(resolve references, emit the input document); validate the input against the schema; hand it over
+to the embedded engine; evaluate (on `--jobs` processes, fewer, or in groups of packages handed
+over one after another when the memory available would not hold the inputs: the `plan` column says
+processes × most groups in one); render (join the engine's results into the report, write it as
+table and JSON); a second table holds the parts of compile and render. Each run is a fresh process,
+so memory and caches are per run, and the sizes take turns (a run of each, then the next run of
+each), so a machine slower for a while slows every size alike. `peak MB` is the most anonymous
+memory the machine had in use during the run beyond what it had before (sampled: a page a forked
+child shares with its parent counts once; run the benchmark on an otherwise idle machine); `RSS sum
+MB`, the parent's and its largest child's maximum resident sizes added, counts shared pages twice.
+The table shows the median of the runs per stage, their sum (`stages s`), the run's whole wall time
+with start-up, imports and loading the policies (`wall s`, what `amisec check` costs end to end)
+and the stages amisec does when OPA evaluates (`amisec side s`: all but the hand-over and
+evaluation). With `--opa`, the same compiled input and policies are also evaluated by `opa eval
+--metrics` (an `opa` binary on PATH, or the one named): OPA's own query evaluation time, the whole
+command's wall time, the embedded engine's evaluation as a multiple of OPA's, and whether both
+engines gave the same rule results. With `--save-costs`, the median of what each run of the largest
+size recorded (each package's seconds, the hand-over's seconds per value) becomes the profile that
+balances a first run on a machine with no costs of its own (`engine/measured_costs.json`). Figures
+come from runs, never from assertions in the test suite.
 """
 from __future__ import annotations
 
@@ -49,7 +49,19 @@ from typing import TYPE_CHECKING, Callable
 if TYPE_CHECKING:  # imported where used: the runner starts before amisec is loaded
     from amisec.engine.shares import Costs
 
-STAGES = ("read", "parse", "resolve", "emit", "validate", "handover", "evaluate", "results", "render")
+# Each stage of `amisec check` and the parts of it that are timed apart.
+PARTS_OF = {
+    "read": ("read",),
+    "parse": ("parse",),
+    "compile": ("resolve", "emit"),
+    "validate": ("validate",),
+    "handover": ("handover",),
+    "evaluate": ("evaluate",),
+    "render": ("results", "write"),
+}
+STAGES = tuple(PARTS_OF)
+_SPLIT = tuple((stage, part) for stage, parts in PARTS_OF.items() if len(parts) > 1 for part in parts)
+SPLIT_PARTS = tuple(part for _, part in _SPLIT)
 # What amisec itself does when another engine (`--engine opa`) evaluates: every stage but the
 # embedded engine's hand-over and evaluation.
 AMISEC_SIDE = tuple(s for s in STAGES if s not in ("handover", "evaluate"))
@@ -100,14 +112,15 @@ def measure(path: str, jobs: int | None = None, memory_mb: int | None = None, op
     report = stage("results", lambda: evaluate_deployment(
         catalog.rules, doc, raw, controls=controls_for(doc["deployment"]["standards"])))
 
-    def render():
+    def write():
         from amisec.results.model import Report
 
         whole = Report("bench", engine.name, engine.version, catalog.digest, "1970-01-01T00:00:00Z", (report,))
         for fmt in ("table", "json"):
             FORMATS[fmt].render(whole, io.StringIO())
 
-    stage("render", render)
+    stage("write", write)
+    times.update({name: sum(times[part] for part in parts) for name, parts in PARTS_OF.items()})
     if opa:
         judge = functools.partial(evaluate_deployment, catalog.rules, doc,
                                   controls=controls_for(doc["deployment"]["standards"]))
@@ -197,7 +210,7 @@ def _one_run(path: str, jobs: int | None, memory_mb: int | None, opa: str | None
         wall = time.perf_counter() - started
         peak = sampler.stop()
     if run.returncode:
-        raise subprocess.CalledProcessError(run.returncode, run.args, out, err)
+        sys.exit(f"the run on {path} failed (exit code {run.returncode}):\n{err.rstrip()}")
     row = json.loads(out.strip().splitlines()[-1])
     row["peak_mb"] = peak / 2**20
     # the whole process, as a user's `amisec check` would take it: start-up, imports, loading the
@@ -239,7 +252,21 @@ def _table(rows: list[dict[str, float]]) -> str:
             line += [f"{r['opa_evaluate']:.2f}", f"{r['opa_wall']:.2f}",
                      f"{r['evaluate'] / r['opa_evaluate']:.1f}" if r["opa_evaluate"] else "-",
                      "yes" if r["opa_same"] == 1.0 else "NO"]
-    return tabulate(body, headers=headers, tablefmt="github")
+    return tabulate(body, headers=headers, tablefmt="github", disable_numparse=True, stralign="right")
+
+
+def _parts_table(rows: list[dict[str, float]]) -> str:
+    """The parts of the stages timed in parts (compile: resolve, emit; render: results, write)."""
+    from tabulate import tabulate
+
+    headers = ["elements", *(f"{stage}: {part}" for stage, part in _SPLIT)]
+    body = [[int(r["elements"]), *(f"{r[p]:.2f}" for p in SPLIT_PARTS)] for r in rows]
+    return tabulate(body, headers=headers, tablefmt="github", disable_numparse=True, stralign="right")
+
+
+def _ratios(first: dict[str, float], last: dict[str, float], names: tuple[str, ...]) -> str:
+    """t(last) / t(first) of each name, but of times too short to divide (under 5 ms)."""
+    return ", ".join(f"{n} {last[n] / first[n]:.1f}" for n in names if first[n] > 0.005)
 
 
 def startup(runs: int) -> None:
@@ -300,16 +327,14 @@ def main() -> None:
             print(f"run {turn + 1} of {args.runs} done for every size", file=sys.stderr)
     rows = [{k: statistics.median(r[k] for r in of_size) for k in of_size[0]} for of_size in runs.values()]
     print(_table(rows))
+    print(f"\nparts of compile and render:\n{_parts_table(rows)}")
     if args.save_costs:
         _save_costs(recorded)
     if len(rows) > 1:
         first, last = rows[0], rows[-1]
-        ratio = last["elements"] / first["elements"]
-        per = [f"{s} {last[s] / first[s]:.1f}" for s in STAGES if first[s] > 0.005]
-        # compiling, as a user sees it, is resolving references and emitting the input together
-        compiled = [sum(row[s] for s in ("resolve", "emit")) for row in (first, last)]
-        per.append(f"compile (resolve + emit) {compiled[1] / compiled[0]:.1f}")
-        print(f"\nt({int(last['elements'])}) / t({int(first['elements'])}) per stage (size ratio {ratio:.0f}): {', '.join(per)}")
+        print(f"\nt({int(last['elements'])}) / t({int(first['elements'])}), size ratio "
+              f"{last['elements'] / first['elements']:.0f}: per stage {_ratios(first, last, STAGES)}; "
+              f"parts {_ratios(first, last, SPLIT_PARTS)}")
 
 
 def _save_costs(recorded: list[Costs | None]) -> None:

@@ -1,4 +1,4 @@
-/* The parser's fast loop in C: the steps of `parser._run` (Lark's contextual lexer and LALR loop
+/* The parser's fast loop in C: the steps of `lalr_loop._run` (Lark's contextual lexer and LALR loop
  * over the tables `FastTables` makes), taken without the interpreter's per-step dispatch. Tokens,
  * tree callbacks and tables are Lark's own Python objects, so the tree is the one Lark makes; any
  * text the tables do not take (a syntax error, a state without a lexer) raises the `not_here`
@@ -173,7 +173,7 @@ static PyObject *filtered(Loop *loop, PyObject *children, PyObject *ops, Py_ssiz
     return kept;
 }
 
-/* The tree a reduction makes of its children: as its plan (parser._plan) says, or by its callback. */
+/* The tree a reduction makes of its children: as its plan (lalr_loop._plan) says, or by its callback. */
 static PyObject *make_tree(Loop *loop, PyObject *reduction, PyObject *children) {
     PyObject *plan = PyTuple_GET_ITEM(reduction, 3);
     if (plan == Py_None) {
@@ -540,7 +540,7 @@ static PyObject *run(PyObject *self, PyObject *args) {
 
 static PyMethodDef methods[] = {
     {"run", run, METH_VARARGS,
-     "run(tables, start, end, text, Token, str_new, not_here) -> the tree of `text` (parser._run's loop)"},
+     "run(tables, start, end, text, Token, str_new, not_here) -> the tree of `text` (lalr_loop._run's loop)"},
     {NULL, NULL, 0, NULL},
 };
 

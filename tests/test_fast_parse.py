@@ -10,7 +10,7 @@ import pytest
 from lark import Token, Tree
 from lark.exceptions import UnexpectedInput
 
-from amisec.compiler import InputError, parser
+from amisec.compiler import InputError, lalr_loop, parser
 from benchmarks.generate import generate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,7 +61,7 @@ def _mutations(text: str, count: int, seed: int) -> Iterator[str]:
 
 
 @pytest.fixture(params=[
-    pytest.param(True, id="loop in C", marks=pytest.mark.skipif(parser._lalr is None, reason="the C extension _lalr was not built")),
+    pytest.param(True, id="loop in C", marks=pytest.mark.skipif(lalr_loop._lalr is None, reason="the C extension _lalr was not built")),
     pytest.param(False, id="loop in Python"),
 ])
 def in_c(request: pytest.FixtureRequest) -> bool:
@@ -73,7 +73,7 @@ def _same_as_lark(text: str, in_c: bool) -> None:
     tables = parser.fast_tables()
     assert tables is not None
     expected = _lark_tree(text)
-    got = parser.fast_parse(tables, text, in_c)
+    got = lalr_loop.fast_parse(tables, text, in_c)
     if expected is None:
         assert got is None
     else:
