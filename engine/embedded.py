@@ -4,9 +4,10 @@
 - One interpreter per thread (sharing one between threads crashes); each adds the modules and
   builds one entrypoint per rule package once (or loads the compiled bundle from
   `regopy_cache`), then only sets the input and queries the prepared bundle.
-- One query per rule package, not one for `data.amisec.rules`: rego-cpp stops a query after ~2
-  million statements, so a large deployment evaluates package by package, and a package that
-  still reaches the cap rule by rule; a rule that reaches it alone fails the run, naming it.
+- One query per rule package, not one for `data.amisec.rules`: rego-cpp stops a query after 10
+  million statements, a limit raised with the input's size where it can be set
+  (`statement_limit`); a package that still reaches it is evaluated rule by rule, and a rule that
+  reaches it alone fails the run, naming it.
   A package is queried through its generated `__results` (`rule_values`), which names its public
   rules only, so its helpers are not evaluated and written out for nothing.
 - Never `with input as …` (crashes on rules that call builtins): the input is set directly.
@@ -44,7 +45,7 @@ from amisec.forked import ChildFailed, Forked, can_fork, default_jobs
 from amisec.gc_pause import gc_paused
 from amisec.policies.metadata import read_blocks
 
-from . import PolicyModule, memory, owners, regopy_cache, rule_values, slim
+from . import PolicyModule, memory, owners, regopy_cache, regopy_native, rule_values, slim
 from . import shares as shares_module
 from .errors import EngineError
 from .rego_errors import describe
@@ -71,6 +72,19 @@ _SIZED = ("devices", "links", "flows")
 
 def _size(input_doc: Mapping[str, Any]) -> int:
     return sum(len(input_doc.get(key) or ()) for key in _SIZED)
+
+
+# rego-cpp stops a query after 10 million statements. The built-in packages run up to about 50
+# per device, link and flow (availability and topology, measured on generated plans), so from
+# some 200k elements a package would be stopped however sound it is: the limit grows with the
+# input, with room for plans shaped unlike the generated ones, and still stops a runaway rule.
+STATEMENTS_AT_LEAST = 10_000_000
+STATEMENTS_PER_ELEMENT = 200
+
+
+def statement_limit(size: int) -> int:
+    """The statements a query may run on an input of `size` devices, links and flows."""
+    return max(STATEMENTS_AT_LEAST, STATEMENTS_PER_ELEMENT * size)
 
 
 def _reaches_other_rules(module: PolicyModule) -> bool:
@@ -237,13 +251,15 @@ class _Session:
             self._set_input(self.interpreter, lambda impl: set_value(impl, {}))
             protected = self._set_input(self.interpreter, lambda impl: set_document(impl, input_doc, slimmer))
         handover = time.perf_counter() - started
+        limit = statement_limit(_size(input_doc))
+        regopy_native.set_statement_limit(self.interpreter._impl, limit)
         for package in packages:
             began = time.perf_counter()
             try:
                 result = self._query(self.interpreter, self.bundle, self.entrypoints[package])
             except EngineError as err:
                 # too large for one query, or one rule errs: rule by rule finds and names it
-                result = self._rule_by_rule(package, handed_document(input_doc, slimmer, protected), err)
+                result = self._rule_by_rule(package, handed_document(input_doc, slimmer, protected), limit, err)
             results[package] = restore(result) if protected else result
             seconds[package] = time.perf_counter() - began
         return handover
@@ -285,7 +301,7 @@ class _Session:
         finally:
             rs.rego_free_output(output)
 
-    def _rule_by_rule(self, package: str, doc: Mapping[str, Any], failure: EngineError) -> dict[str, Any]:
+    def _rule_by_rule(self, package: str, doc: Mapping[str, Any], limit: int, failure: EngineError) -> dict[str, Any]:
         """A package whose query failed: each of its rules as a query of its own, so a rule that
         errs or is too large for the engine is named."""
         blocks = [b for m in self.modules for b in read_blocks(m.source, m.path)[1] if b.package == package]
@@ -294,6 +310,7 @@ class _Session:
         interpreter, bundle = self._prepared([_entrypoint(package, b.name) for b in blocks])
         with gc_paused():
             self._set_input(interpreter, lambda impl: set_value(impl, doc))  # strings already safe
+        regopy_native.set_statement_limit(interpreter._impl, limit)
         out = {}
         for block in blocks:
             try:

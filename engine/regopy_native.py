@@ -107,6 +107,45 @@ def available() -> bool:
     return _LIBRARY is not None
 
 
+# `rego::Interpreter::stmt_limit`, read and set: the statements a query may run before rego-cpp
+# stops it (10 million by default), which the C API does not expose. Resolved apart from the
+# input's entry points, so that either works without the other.
+_STATEMENT_LIMIT = ("_ZNK4rego11Interpreter10stmt_limitEv", "_ZN4rego11Interpreter10stmt_limitEm")
+
+
+def _load_statement_limit() -> tuple[ctypes._CFuncPtr, ctypes._CFuncPtr] | None:
+    if _LIBRARY is None:  # the same release and platform checks
+        return None
+    try:
+        read, write = (getattr(rs.rego, name) for name in _STATEMENT_LIMIT)
+    except AttributeError:
+        return None
+    read.restype, read.argtypes = ctypes.c_size_t, [_P]
+    write.restype, write.argtypes = _P, [_P, ctypes.c_size_t]
+    return read, write
+
+
+_LIMIT = _load_statement_limit()
+
+
+def can_limit_statements() -> bool:
+    """Whether a query's statement limit can be read and set here."""
+    return _LIMIT is not None
+
+
+def statement_limit(interpreter: int) -> int | None:
+    """The statements a query on `interpreter` (its address) may run (None: not known here)."""
+    return _LIMIT[0](interpreter) if _LIMIT else None
+
+
+def set_statement_limit(interpreter: int, limit: int) -> bool:
+    """Let a query on `interpreter` run `limit` statements; False where that cannot be set here."""
+    if _LIMIT is None:
+        return False
+    _LIMIT[1](interpreter, limit)
+    return True
+
+
 def set_object(interpreter: int, items: Sequence[tuple[int, int]]) -> None:
     """Set as the input of `interpreter` (its address) the object whose items are the top nodes of
     `items`' input handles, each a (key handle, value handle) pair. The handles keep their nodes

@@ -1,12 +1,13 @@
 """The embedded engine wrapper: results, positioned errors, strings regopy mangles, threads."""
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass
 
 import pytest
 
-from amisec.engine import EngineError, engine_names, get_engine
+from amisec.engine import EngineError, engine_names, get_engine, regopy_native
 from amisec.policies.catalog import builtin_files
 
 
@@ -202,3 +203,46 @@ def test_rules_are_found_however_indented_and_brackets_in_strings_and_comments_d
     assert public_rules(source) == ["indented", "flagged"]
     stray = Module("custom/stray.rego", "package amisec.rules.fam\n\nimport rego.v1\n\n    stray := {\"a\": 1}\n")
     assert engine(RULE, stray).evaluate(devices(("a", "signed")))["fam"]["stray"] == {"a": 1}
+
+
+def test_the_statement_limit_grows_with_the_input() -> None:
+    from amisec.engine.embedded import STATEMENTS_AT_LEAST, STATEMENTS_PER_ELEMENT, statement_limit
+
+    assert statement_limit(0) == statement_limit(1_000) == STATEMENTS_AT_LEAST == 10_000_000
+    assert statement_limit(900_000) == 900_000 * STATEMENTS_PER_ELEMENT > STATEMENTS_AT_LEAST
+
+
+needs_limit = pytest.mark.skipif(not regopy_native.can_limit_statements(),
+                                 reason="rego-cpp's statement limit cannot be set with this regopy")
+
+
+@needs_limit
+def test_the_statement_limit_of_an_interpreter_is_read_and_set() -> None:
+    from regopy import Interpreter
+
+    interpreter = Interpreter()
+    assert regopy_native.statement_limit(interpreter._impl) == 10_000_000  # rego-cpp's own
+    assert regopy_native.set_statement_limit(interpreter._impl, 123_456_789)
+    assert regopy_native.statement_limit(interpreter._impl) == 123_456_789
+
+
+@needs_limit
+def test_a_query_runs_under_the_limit_its_input_size_gives(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A limit far under what the policies need stops the run and names the rule; the same small
+    # floor with room per element evaluates, with the results of rego-cpp's own limit.
+    from amisec.compiler import compile_file
+    from amisec.engine import embedded
+    from amisec.policies.catalog import load_catalog
+
+    doc = compile_file("deployments/riverside.ami")
+    catalog = load_catalog()
+    expected = get_engine("embedded", modules=catalog.files).evaluate(doc)
+    monkeypatch.setattr(embedded, "STATEMENTS_AT_LEAST", 50)
+    monkeypatch.setattr(embedded, "STATEMENTS_PER_ELEMENT", 0)
+    with pytest.raises(EngineError) as err:
+        get_engine("embedded", modules=catalog.files).evaluate(doc)
+    assert re.fullmatch(r"rule AMI-[A-Z]+-\d{3} \(amisec\.rules\.\w+\.\w+, policies/rules/\w+\.rego:\d+\) "
+                        r"reached the embedded engine's limit of statements per query", err.value.message)
+    assert err.value.problems == ("the deployment is too large for the embedded engine: evaluate it with --engine opa",)
+    monkeypatch.setattr(embedded, "STATEMENTS_PER_ELEMENT", 100_000)
+    assert get_engine("embedded", modules=catalog.files).evaluate(doc) == expected
