@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
 
 from amisec import limits
 from amisec.cli import main
@@ -77,6 +79,14 @@ def test_line_length_default_and_flag(tmp_path: Path) -> None:
     assert "hint: raise the limit with --max-line-length N if this is intended" in err
     assert len(err) < 400  # the megabyte line is never echoed
     assert run("compile", write(tmp_path, text), "--max-line-length", "10001")[0] == 0
+
+
+@given(st.lists(st.integers(0, 12), max_size=30), st.booleans(), st.integers(0, 14))
+def test_a_line_over_the_limit_is_found_wherever_it_is(lengths: list[int], trailing: bool, limit: int) -> None:
+    from amisec.compiler.source import _has_line_over
+
+    text = "\n".join("x" * n for n in lengths) + ("\n" if trailing else "")
+    assert _has_line_over(text, limit) == (max(map(len, text.split("\n"))) > limit)
 
 
 def test_string_length_default_and_flag(tmp_path: Path) -> None:
