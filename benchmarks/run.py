@@ -269,6 +269,44 @@ def _ratios(first: dict[str, float], last: dict[str, float], names: tuple[str, .
     return ", ".join(f"{n} {last[n] / first[n]:.1f}" for n in names if first[n] > 0.005)
 
 
+# What amisec is held to (on a 2-core machine): the wall seconds end to end of a typical
+# deployment cold and of generated ones of 10k and 100k elements, the amisec side at 100k, the peak
+# memory at 100k, the growth of each stage from 10k to 100k, and evaluation beside OPA's.
+STARTUP_S = 0.5
+WALL_S = {10_000: 5.0, 100_000: 30.0}
+AMISEC_SIDE_S = 15.0
+PEAK_MB = 2048.0
+GROWTH = 12.0
+OPA_TIMES = 3.0
+
+
+def targets(by_size: dict[int, dict[str, float]]) -> list[str]:
+    """Each target the medians of these sizes (generated with these element counts) can judge:
+    what it asks, the figure, and whether it is met."""
+    verdicts: list[str] = []
+
+    def judge(what: str, figure: float, limit: float, unit: str) -> None:
+        shown = f"{figure:,.0f}" if unit == " MB" else f"{figure:.2f}" if unit == " s" else f"{figure:.1f}"
+        verdicts.append(f"{what} ≤ {limit:,g}{unit}: {shown}{unit}, {'met' if figure <= limit else 'MISSED'}")
+
+    for size, limit in WALL_S.items():
+        if size in by_size:
+            judge(f"{size:,} elements end to end", by_size[size]["wall"], limit, " s")
+    large = by_size.get(100_000)
+    if large:
+        judge("100,000 elements, amisec side", sum(large[s] for s in AMISEC_SIDE), AMISEC_SIDE_S, " s")
+        judge("100,000 elements, peak memory", large["peak_mb"], PEAK_MB, " MB")
+    small = by_size.get(10_000)
+    if small and large:
+        growth = {s: large[s] / small[s] for s in STAGES if small[s] > 0.005}
+        worst = max(growth, key=growth.__getitem__)
+        judge(f"t(100,000) / t(10,000) of each stage (the most: {worst})", growth[worst], GROWTH, "×")
+    for size, row in by_size.items():
+        if row.get("opa_evaluate"):
+            judge(f"{size:,} elements, evaluation as a multiple of OPA's", row["evaluate"] / row["opa_evaluate"], OPA_TIMES, "×")
+    return verdicts
+
+
 def startup(runs: int) -> None:
     """Median wall time of a cold `amisec check` on riverside, the price of a pre-commit hook."""
     cmd = [sys.executable, "-m", "amisec.cli", "check", "deployments/riverside.ami", "-f", "lines"]
@@ -278,8 +316,9 @@ def startup(runs: int) -> None:
         started = time.perf_counter()
         subprocess.run(cmd, cwd=ROOT, capture_output=True)
         walls.append(time.perf_counter() - started)
-    print(f"cold `amisec check deployments/riverside.ami`: median {statistics.median(walls):.3f} s over {runs} runs "
-          f"(min {min(walls):.3f}, max {max(walls):.3f})")
+    median = statistics.median(walls)
+    print(f"cold `amisec check deployments/riverside.ami`: median {median:.3f} s over {runs} runs "
+          f"(min {min(walls):.3f}, max {max(walls):.3f}); target ≤ {STARTUP_S} s: {'met' if median <= STARTUP_S else 'MISSED'}")
     if os.environ.get("PYTHONDONTWRITEBYTECODE"):
         print("(PYTHONDONTWRITEBYTECODE is set: Python compiles every module it imports on each start)")
 
@@ -325,7 +364,8 @@ def main() -> None:
                 if args.save_costs and size == max(args.sizes):
                     recorded.append(_recorded_costs())
             print(f"run {turn + 1} of {args.runs} done for every size", file=sys.stderr)
-    rows = [{k: statistics.median(r[k] for r in of_size) for k in of_size[0]} for of_size in runs.values()]
+    by_size = {size: {k: statistics.median(r[k] for r in of_size) for k in of_size[0]} for size, of_size in runs.items()}
+    rows = list(by_size.values())
     print(_table(rows))
     print(f"\nparts of compile and render:\n{_parts_table(rows)}")
     if args.save_costs:
@@ -335,6 +375,9 @@ def main() -> None:
         print(f"\nt({int(last['elements'])}) / t({int(first['elements'])}), size ratio "
               f"{last['elements'] / first['elements']:.0f}: per stage {_ratios(first, last, STAGES)}; "
               f"parts {_ratios(first, last, SPLIT_PARTS)}")
+    verdicts = targets(by_size)
+    if verdicts:
+        print("\ntargets (on a 2-core machine):\n" + "\n".join(f"- {line}" for line in verdicts))
 
 
 def _save_costs(recorded: list[Costs | None]) -> None:

@@ -96,6 +96,25 @@ def test_the_parts_table_and_ratios_name_each_part_under_its_stage() -> None:
     assert _ratios(small, large, ("resolve", "emit", "write")) == "resolve 13.0, emit 11.0"
 
 
+def test_each_target_the_sizes_can_judge_is_judged() -> None:
+    from benchmarks.run import targets
+
+    stages = {p: 0.1 for parts in PARTS_OF.values() for p in parts}
+    small = {"elements": 10_335, **stages, **{s: 0.1 for s in STAGES}, "wall": 2.3, "peak_mb": 144}
+    large = {**{k: v * 10 for k, v in small.items()}, "parse": 1.3, "wall": 31.0, "peak_mb": 2100,
+             "opa_evaluate": 0.2}
+    assert targets({10_000: small, 100_000: large}) == [
+        "10,000 elements end to end ≤ 5 s: 2.30 s, met",
+        "100,000 elements end to end ≤ 30 s: 31.00 s, MISSED",
+        "100,000 elements, amisec side ≤ 15 s: 5.30 s, met",  # read, parse, compile, validate, render
+        "100,000 elements, peak memory ≤ 2,048 MB: 2,100 MB, MISSED",
+        "t(100,000) / t(10,000) of each stage (the most: parse) ≤ 12×: 13.0×, MISSED",
+        "100,000 elements, evaluation as a multiple of OPA's ≤ 3×: 5.0×, MISSED",
+    ]
+    # a size the targets do not name is judged on nothing but OPA's figure, when it has one
+    assert targets({3_000: small}) == []
+
+
 def test_saved_costs_are_the_median_of_the_runs() -> None:
     runs = [Costs({"a": 1.0, "b": 9.0}, 3e-6), Costs({"a": 5.0, "b": 1.0}, 1e-6), Costs({"a": 2.0, "b": 2.0}, 2e-6)]
     assert median_costs(runs) == Costs({"a": 2.0, "b": 2.0}, 2e-6)
