@@ -90,8 +90,13 @@ def _function(lib: ctypes.CDLL, name: str, *argtypes: type) -> ctypes._CFuncPtr:
     return function
 
 
+def _verified() -> bool:
+    """Whether this regopy release and platform are those its library was read on."""
+    return regopy.__version__ in VERIFIED and sys.platform == "linux" and platform.machine() in ("x86_64", "AMD64")
+
+
 def _load() -> _Library | None:
-    if regopy.__version__ not in VERIFIED or sys.platform != "linux" or platform.machine() not in ("x86_64", "AMD64"):
+    if not _verified():
         return None
     try:
         return _Library(rs.rego)
@@ -114,7 +119,7 @@ _STATEMENT_LIMIT = ("_ZNK4rego11Interpreter10stmt_limitEv", "_ZN4rego11Interpret
 
 
 def _load_statement_limit() -> tuple[ctypes._CFuncPtr, ctypes._CFuncPtr] | None:
-    if _LIBRARY is None:  # the same release and platform checks
+    if not _verified():
         return None
     try:
         read, write = (getattr(rs.rego, name) for name in _STATEMENT_LIMIT)
