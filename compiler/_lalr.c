@@ -22,6 +22,7 @@ enum { TYPE, VALUE, START_POS, END_POS, LINE, COLUMN, END_LINE, END_COLUMN };
 typedef struct {
     PyObject *tables;     /* FastTables: state -> (moves, reductions, lexer), made on first use */
     PyObject *text;
+    Py_ssize_t stop;      /* where the text parsed ends: a token may not run past it */
     PyObject *token_type; /* lark.Token */
     PyObject *str_new;    /* str.__new__ */
     PyObject *not_here;   /* the exception that hands the text to Lark's loop */
@@ -389,8 +390,8 @@ static int step(Loop *loop, Position *at) {
     if (end == -1 && PyErr_Occurred()) {
         goto done;
     }
-    if (end <= at->pos || end > PyUnicode_GET_LENGTH(loop->text)) {
-        not_here(loop, "a match that does not move forward within the text");
+    if (end <= at->pos || end > loop->stop) {
+        not_here(loop, "a match that does not move forward within the text parsed");
         goto done;
     }
     if ((value = PyUnicode_Substring(loop->text, at->pos, end)) == NULL) {
@@ -470,13 +471,12 @@ done:
     return result;
 }
 
-static PyObject *parse_all(Loop *loop, PyObject *start, Py_ssize_t end_state) {
-    Position at = {0, 1, 0};
-    Py_ssize_t size = PyUnicode_GET_LENGTH(loop->text);
+/* The tree of the text from `at` (a line's start) to `loop->stop`. */
+static PyObject *parse_all(Loop *loop, PyObject *start, Py_ssize_t end_state, Position at) {
     if (push_state(loop, start) < 0) {
         return NULL;
     }
-    while (at.pos < size) {
+    while (at.pos < loop->stop) {
         if (step(loop, &at) < 0) {
             return NULL;
         }
@@ -508,9 +508,16 @@ static PyObject *parse_all(Loop *loop, PyObject *start, Py_ssize_t end_state) {
 static PyObject *run(PyObject *self, PyObject *args) {
     Loop loop = {0};
     PyObject *start;
-    Py_ssize_t end_state;
-    if (!PyArg_ParseTuple(args, "OOnUO!OO:run", &loop.tables, &start, &end_state, &loop.text, &PyType_Type,
-                          &loop.token_type, &loop.str_new, &loop.not_here)) {
+    Py_ssize_t end_state, begin = 0, line = 1;
+    loop.stop = -1;
+    if (!PyArg_ParseTuple(args, "OOnUO!OO|nnn:run", &loop.tables, &start, &end_state, &loop.text, &PyType_Type,
+                          &loop.token_type, &loop.str_new, &loop.not_here, &begin, &loop.stop, &line)) {
+        return NULL;
+    }
+    Py_ssize_t size = PyUnicode_GET_LENGTH(loop.text);
+    loop.stop = loop.stop < 0 || loop.stop > size ? size : loop.stop;
+    if (begin < 0 || begin > loop.stop || line < 1) {
+        PyErr_SetString(PyExc_ValueError, "begin must lie within the text, before stop, and line be 1 or more");
         return NULL;
     }
     find_setters(&loop);
@@ -521,7 +528,7 @@ static PyObject *run(PyObject *self, PyObject *args) {
     if (loop.states == NULL || loop.values == NULL) {
         PyErr_NoMemory();
     } else {
-        tree = parse_all(&loop, start, end_state);
+        tree = parse_all(&loop, start, end_state, (Position){begin, line, begin});
     }
     while (loop.depth) {
         Py_DECREF(loop.states[--loop.depth]);
@@ -540,7 +547,9 @@ static PyObject *run(PyObject *self, PyObject *args) {
 
 static PyMethodDef methods[] = {
     {"run", run, METH_VARARGS,
-     "run(tables, start, end, text, Token, str_new, not_here) -> the tree of `text` (lalr_loop._run's loop)"},
+     "run(tables, start, end, text, Token, str_new, not_here, begin=0, stop=-1, line=1) -> the tree of\n"
+     "text[begin:stop] (stop -1: the end), `begin` a line's start numbered `line`, positions those in\n"
+     "`text` (lalr_loop._run's loop)"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -171,27 +171,32 @@ def tables_for(parser: Lark) -> FastTables | None:
         return None
 
 
-def fast_parse(tables: FastTables, text: str, in_c: bool = True) -> Tree | None:
-    """The tree Lark's parser makes of `text`, or None where Lark's loop must take over (a syntax
-    error, or something the tables do not cover). The loop runs in C where the optional extension
-    `_lalr` was built (10k elements: 0.98 → 0.60 s), else in Python (`in_c=False`: always)."""
+def fast_parse(tables: FastTables, text: str, in_c: bool = True, begin: int = 0, stop: int | None = None,
+               line: int = 1) -> Tree | None:
+    """The tree Lark's parser makes of `text[begin:stop]` (`begin` the start of line `line`), its
+    tokens' positions those in `text`; or None where Lark's loop must take over (a syntax error, a
+    token that runs past `stop`, or something the tables do not cover). The loop runs in C where the
+    optional extension `_lalr` was built (10k elements: 0.98 → 0.60 s), else in Python (`in_c=False`:
+    always)."""
+    stop = len(text) if stop is None else stop
     try:
         if in_c and _lalr is not None:
-            return _lalr.run(tables, tables.start, tables.end, text, Token, _new_str, NotHere)
-        return _run(tables, text)
+            return _lalr.run(tables, tables.start, tables.end, text, Token, _new_str, NotHere, begin, stop, line)
+        return _run(tables, text, begin, stop, line)
     except (NotHere, KeyError):  # KeyError: no action for this terminal in this state
         return None
 
 
-def _run(tables: FastTables, text: str) -> Tree:
+def _run(tables: FastTables, text: str, begin: int, stop: int, line: int) -> Tree:
     """Lark's contextual lexer and LALR loop (`BasicLexer.next_token`, `ParserState.feed_token`)
-    in one function; positions are counted as Lark's `LineCounter` counts them."""
+    in one function, over `text[begin:stop]`; positions are counted as Lark's `LineCounter` counts
+    them, from line `line` at `begin`."""
     state_stack = [tables.start]
     value_stack: list[Any] = []
     push_state, push_value = state_stack.append, value_stack.append
     moves, reductions, lexer = tables[tables.start]
-    pos, line, line_start, size_of_text = 0, 1, 0, len(text)
-    while pos < size_of_text:
+    pos, line_start = begin, begin
+    while pos < stop:
         if lexer is None:
             raise NotHere("no lexer for this state")
         match, ignored, newlines, callbacks, keywords = lexer
@@ -199,6 +204,8 @@ def _run(tables: FastTables, text: str) -> Tree:
         if found is None:
             raise NotHere("no terminal matches here")
         type_, value, end = found.lastgroup, found.group(), found.end()
+        if end > stop:
+            raise NotHere("a token runs past the end of the text parsed")
         end_line, end_line_start = line, line_start
         if type_ in newlines and "\n" in value:
             end_line += value.count("\n")

@@ -62,6 +62,13 @@ def parse(text: str, file: str) -> Tree:
         raise InputError([_diagnose(err, text, file)], {file: text}) from None
 
 
+def parse_part(text: str, begin: int, stop: int, line: int) -> Tree | None:
+    """The tree of `text[begin:stop]`, whole statements from the start of line `line`, its tokens'
+    positions those in `text`; None where the fast loop cannot take it (`parse` says why)."""
+    tables = fast_tables()
+    return fast_parse(tables, text, begin=begin, stop=stop, line=line) if tables is not None else None
+
+
 @functools.lru_cache(maxsize=1)
 def fast_tables() -> FastTables | None:
     """The fast loop's tables for the language's parser (None if this Lark does not fit it)."""

@@ -3,6 +3,7 @@ position), and hands every text it cannot parse to Lark's loop, whose errors are
 from __future__ import annotations
 
 import random
+import re
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -112,3 +113,35 @@ def test_a_syntax_error_is_described_by_lark() -> None:
     assert (diagnostic.span.line, diagnostic.span.column) == (3, 1)
     assert diagnostic.message == "unexpected '}'; expected '*', a name, a number or a quoted string"
     assert diagnostic.hint == "a ',' is followed by the next item of the list; remove the trailing ','"
+
+
+def _statement_starts(text: str) -> list[int]:
+    return [0] + [m.start() for m in re.finditer(r"^(?=device |link |party )", text, re.M) if m.start()]
+
+
+def test_a_part_of_a_text_parses_with_its_positions_in_the_text(in_c: bool) -> None:
+    """`begin`/`stop`/`line` parse a run of statements as if the text before it were there: every
+    token's offset, line and column are those of the whole text."""
+    tables = parser.fast_tables()
+    text = generate(60)
+    starts = _statement_starts(text)
+    begin, stop = starts[len(starts) // 3], starts[2 * len(starts) // 3]
+    line = text.count("\n", 0, begin) + 1
+    got = lalr_loop.fast_parse(tables, text, in_c, begin=begin, stop=stop, line=line)
+    padded = "\n" * (line - 1) + text[begin:stop]
+    expected = _lark_tree(padded)
+    assert got is not None and expected is not None
+    shift = begin - (line - 1)  # the padded text's offsets sit this far before the whole text's
+
+    def moved(node: tuple) -> tuple:
+        return node[:3] + (node[3] + shift, node[4] + shift) + node[5:] if len(node) == 9 else node
+
+    assert list(_flat(got)) == [moved(node) for node in _flat(expected)]
+
+
+def test_a_token_running_past_the_stop_hands_the_part_to_lark(in_c: bool) -> None:
+    tables = parser.fast_tables()
+    text = 'deployment "D" { utility u }\nparty u "U" : utility\n'
+    inside_the_string = text.index('"U"') + 2
+    assert lalr_loop.fast_parse(tables, text, in_c, stop=inside_the_string) is None
+    assert lalr_loop.fast_parse(tables, text, in_c, stop=text.index("party")) is not None
