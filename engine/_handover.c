@@ -303,11 +303,27 @@ static bool read_api(PyObject *input, PyObject *functions, Api *api) {
  *   repeated on every element is built once, where each occurrence was four nodes of ~100 bytes.
  * A node shared by several parents is only read: the engine never writes to its input, and a
  * node's parent pointer (the last parent to take it) is not what a lookup in the input follows.
- * Two walks: the first gathers the distinct texts (and notices a string that needs protection),
- * the second builds. Addresses and layouts are those regopy_native verified for the release. */
+ *
+ * A `Tape` walks the Python document once and records it as a flat array of words: each scalar as
+ * its position among the distinct scalars, each container as a header (its size, the words it
+ * spans, for a dict the context that chooses its fields) followed by its contents. Every input
+ * built from it (`Tape.build`) reads only that array: a process that hands over one rule package
+ * after another, each with the fields it names, walks the document, looks its values up and scans
+ * every element's keys once instead of once per package. Dicts under a context keep the fields it holds (their union over
+ * the packages the tape is for); `build` chooses each package's among them, in its rank order.
+ * Addresses and layouts are those regopy_native verified for the release. */
 
 enum { K_TERM, K_SCALAR, K_STRING, K_INT, K_FLOAT, K_TRUE, K_FALSE, K_NULL, K_ITEM, K_OBJECT, K_ARRAY, K_COUNT };
 enum { T_STR, T_INT, T_FLOAT, T_COUNT };
+/* A tape word: its kind in the low TAG_BITS, a number above them (a scalar's position among the
+ * distinct ones; a container's size). An array's header is two words (size, words after the
+ * header), a dict's three (size, context + 1 or 0 for all fields, words after the header); a dict
+ * item is its key (its position among the distinct scalars, or under a context its field number)
+ * and then its value. */
+enum { W_SCALAR, W_TRUE, W_FALSE, W_NULL, W_ARRAY, W_OBJECT };
+#define TAG_BITS 3
+#define WORD_MAX (UINT32_MAX >> TAG_BITS)
+#define UNSEEN UINT32_MAX
 
 typedef void (*create_fn)(void **slot, void *token);
 typedef void (*create_at_fn)(void **slot, void *token, void *location);
@@ -318,9 +334,11 @@ typedef void (*location_fn)(void *location, void *text);
 typedef struct { void *source; size_t pos; size_t len; } Location;
 /* std::string as libstdc++ lays it out; only read, by Location's constructor, which copies it */
 typedef struct { const char *data; size_t size; union { char local[16]; size_t capacity; } u; } StdString;
-typedef struct { void *scalar; void *term; } Shared;
+/* A distinct scalar: its text in the source, its token, and its nodes while a build makes them. */
+typedef struct { void *scalar; void *term; size_t pos; size_t len; int kind; } Shared;
 
 typedef struct {
+    PyObject_HEAD
     create_fn create;
     create_at_fn create_at;
     push_back_fn push_back;
@@ -328,53 +346,60 @@ typedef struct {
     release_fn release_source;
     location_fn location;
     void *tokens[K_COUNT]; /* each a Token: the address of its TokenDef */
+    /* while walking: the distinct scalars' texts, a line each (freed once the source holds them),
+     * each distinct value's position in `shared` by type, each context's field -> field number */
     char *text;
     size_t size, capacity;
-    PyObject *offsets[T_COUNT]; /* value -> its text's offset, by type */
-    PyObject *index[T_COUNT];   /* value -> its position in `shared`, by type */
-    bool unsafe_seen;
-    Location at;
+    PyObject *index[T_COUNT];
+    PyObject *unions;
+    bool *deep; /* per context: whether the dicts inside a chosen field's value are chosen from too */
+    Py_ssize_t contexts, fields;
+    uint32_t *field_at; /* field number -> the key's position in `shared` (UNSEEN before it is met) */
+    uint32_t *words;
+    size_t used, room;
     Shared *shared;
-    size_t count, room;
+    size_t count, shared_room;
     Shared fixed[3]; /* true, false, null */
-} Builder;
+    Location at;     /* the shared source, made by the first build */
+    bool unsafe_seen;
+} Tape;
 
 /* The texts of true, false and null, first in the shared text, at these offsets */
 static const char *FIXED_TEXT[3] = {"true", "false", "null"};
 static const size_t FIXED_AT[3] = {0, 5, 11};
 
-static void *node_new(Builder *b, int kind) {
+static void *node_new(Tape *t, int kind) {
     void *slot = NULL;
-    b->create(&slot, &b->tokens[kind]);
+    t->create(&slot, &t->tokens[kind]);
     return slot;
 }
 
-static void *node_with(Builder *b, int kind, void **children, size_t count) {
-    void *node = node_new(b, kind);
+static void *node_with(Tape *t, int kind, void **children, size_t count) {
+    void *node = node_new(t, kind);
     if (count) {
-        b->push_back(node, children, count);
+        t->push_back(node, children, count);
     }
     return node;
 }
 
-/* ---- the first walk: the distinct texts ---- */
+/* ---- the walk: the document into words ---- */
 
-static int add_text(Builder *b, const char *text, size_t size) {
-    if (b->size + size + 1 > b->capacity) {
-        size_t room = b->capacity ? b->capacity : 1 << 16;
-        while (room < b->size + size + 1) {
+static int add_text(Tape *t, const char *text, size_t size) {
+    if (t->size + size + 1 > t->capacity) {
+        size_t room = t->capacity ? t->capacity : 1 << 16;
+        while (room < t->size + size + 1) {
             room *= 2;
         }
-        char *grown = PyMem_Realloc(b->text, room);
+        char *grown = PyMem_Realloc(t->text, room);
         if (grown == NULL) {
             PyErr_NoMemory();
             return -1;
         }
-        b->text = grown, b->capacity = room;
+        t->text = grown, t->capacity = room;
     }
-    memcpy(b->text + b->size, text, size);
-    b->size += size;
-    b->text[b->size++] = '\n'; /* a line per value: an engine message quoting one shows only it */
+    memcpy(t->text + t->size, text, size);
+    t->size += size;
+    t->text[t->size++] = '\n'; /* a line per value: an engine message quoting one shows only it */
     return 0;
 }
 
@@ -393,38 +418,79 @@ static int number_text(PyObject *value, int type, char *out, size_t room, size_t
     return written < 0 || (size_t)written >= room ? -1 : 0;
 }
 
-/* Remember `value`'s text (a str, int or float) once. */
-static int gather_scalar(Builder *b, PyObject *value, int type) {
-    int known = PyDict_Contains(b->offsets[type], value);
-    if (known != 0) {
-        return known < 0 ? -1 : 0;
+static int emit(Tape *t, uint32_t word) {
+    if (t->used == t->room) {
+        size_t room = t->room ? t->room * 2 : 1 << 14;
+        uint32_t *grown = PyMem_Realloc(t->words, room * sizeof(uint32_t));
+        if (grown == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        t->words = grown, t->room = room;
     }
-    PyObject *offset = PyLong_FromSize_t(b->size);
-    if (offset == NULL) {
+    t->words[t->used++] = word;
+    return 0;
+}
+
+static int too_large(void) {
+    PyErr_SetString(PyExc_ValueError, "a document too large for the engine");
+    return -1;
+}
+
+/* `value`'s position among the distinct scalars (a str, int or float), its text remembered the
+ * first time; -1 with an exception set. */
+static Py_ssize_t scalar_at(Tape *t, PyObject *value, int type) {
+    PyObject *found = PyDict_GetItemWithError(t->index[type], value);
+    if (found != NULL) {
+        return PyLong_AsSsize_t(found);
+    }
+    if (PyErr_Occurred()) {
         return -1;
     }
-    int done;
+    size_t pos = t->size, len;
     if (type == T_STR) {
         Py_ssize_t size;
         const char *utf8 = PyUnicode_AsUTF8AndSize(value, &size);
-        done = utf8 == NULL ? -1 : add_text(b, utf8, (size_t)size);
-        if (done == 0 && !b->unsafe_seen && unsafe(utf8, size)) {
-            b->unsafe_seen = true;
+        if (utf8 == NULL || add_text(t, utf8, (size_t)size) < 0) {
+            return -1;
         }
+        if (!t->unsafe_seen && unsafe(utf8, size)) {
+            t->unsafe_seen = true;
+        }
+        len = (size_t)size;
     } else {
         char number[512];
-        size_t size;
-        done = number_text(value, type, number, sizeof number, &size);
-        if (done < 0 && !PyErr_Occurred()) {
-            PyErr_SetString(PyExc_ValueError, "a number the engine cannot take");
+        if (number_text(value, type, number, sizeof number, &len) < 0) {
+            if (!PyErr_Occurred()) {
+                PyErr_SetString(PyExc_ValueError, "a number the engine cannot take");
+            }
+            return -1;
         }
-        done = done < 0 ? -1 : add_text(b, number, size);
+        if (add_text(t, number, len) < 0) {
+            return -1;
+        }
     }
-    if (done == 0) {
-        done = PyDict_SetItem(b->offsets[type], value, offset);
+    if (t->count >= WORD_MAX) {
+        return too_large();
     }
-    Py_DECREF(offset);
-    return done;
+    if (t->count == t->shared_room) {
+        size_t room = t->shared_room ? t->shared_room * 2 : 1024;
+        Shared *grown = PyMem_Realloc(t->shared, room * sizeof(Shared));
+        if (grown == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        t->shared = grown, t->shared_room = room;
+    }
+    PyObject *position = PyLong_FromSize_t(t->count);
+    if (position == NULL || PyDict_SetItem(t->index[type], value, position) < 0) {
+        Py_XDECREF(position);
+        return -1;
+    }
+    Py_DECREF(position);
+    int kind = type == T_STR ? K_STRING : type == T_INT ? K_INT : K_FLOAT;
+    t->shared[t->count] = (Shared){NULL, NULL, pos, len, kind};
+    return (Py_ssize_t)t->count++;
 }
 
 static int scalar_type(PyObject *value) {
@@ -432,34 +498,99 @@ static int scalar_type(PyObject *value) {
     return type == &PyUnicode_Type ? T_STR : type == &PyLong_Type ? T_INT : type == &PyFloat_Type ? T_FLOAT : -1;
 }
 
-static int gather(Builder *b, PyObject *value, PyObject *ranking);
-
-static int gather_dict(Builder *b, PyObject *dict, PyObject *ranking) {
-    Kept on_stack[ON_STACK];
-    Py_ssize_t count;
-    Kept *kept = kept_of(dict, ranking, on_stack, &count);
-    if (kept == NULL) {
-        return -1;
-    }
-    int done = 0;
-    for (Py_ssize_t i = 0; done == 0 && i < count; i++) {
-        done = gather_scalar(b, kept[i].key, T_STR) < 0 || gather(b, kept[i].value, ranking) < 0 ? -1 : 0;
-    }
-    if (kept != on_stack) {
-        PyMem_Free(kept);
-    }
-    return done;
+static int record_scalar(Tape *t, PyObject *value, int type) {
+    Py_ssize_t at = scalar_at(t, value, type);
+    return at < 0 ? -1 : emit(t, (uint32_t)at << TAG_BITS | W_SCALAR);
 }
 
-static int gather(Builder *b, PyObject *value, PyObject *ranking) {
+/* A dict's key handed as it is: a str, as its position among the distinct scalars. */
+static int record_key(Tape *t, PyObject *key) {
+    Py_ssize_t at = text_key(key) ? scalar_at(t, key, T_STR) : -1;
+    return at < 0 ? -1 : emit(t, (uint32_t)at);
+}
+
+/* A container's header at `head` completed: its size, and the words written after its header. */
+static int close_header(Tape *t, size_t head, Py_ssize_t size, size_t header) {
+    size_t after = t->used - head - header;
+    if ((size_t)size > WORD_MAX || after > UINT32_MAX) {
+        return too_large();
+    }
+    t->words[head] |= (uint32_t)size << TAG_BITS;
+    t->words[head + header - 1] = (uint32_t)after;
+    return 0;
+}
+
+static int record(Tape *t, PyObject *value, Py_ssize_t context);
+
+/* A dict: under a context, the fields it holds (as field numbers); else every key, each a str. */
+static int record_dict(Tape *t, PyObject *dict, Py_ssize_t context) {
+    size_t head = t->used;
+    if (emit(t, W_OBJECT) < 0 || emit(t, (uint32_t)(context + 1)) < 0 || emit(t, 0) < 0) {
+        return -1;
+    }
+    PyObject *fields = context < 0 ? NULL : PyList_GET_ITEM(t->unions, context);
+    Py_ssize_t inner = context >= 0 && t->deep[context] ? context : -1;
+    PyObject *key, *value;
+    Py_ssize_t pos = 0, size = 0;
+    while (PyDict_Next(dict, &pos, &key, &value)) {
+        if (fields == NULL) {
+            if (record_key(t, key) < 0) {
+                return -1;
+            }
+        } else { /* a key it holds is a str; any other is a field no policy names */
+            PyObject *number = PyDict_GetItemWithError(fields, key);
+            if (number == NULL) {
+                if (PyErr_Occurred()) {
+                    return -1;
+                }
+                continue;
+            }
+            Py_ssize_t field = PyLong_AsSsize_t(number); /* checked to lie in range when the tape began */
+            if (t->field_at[field] == UNSEEN) {
+                Py_ssize_t at = scalar_at(t, key, T_STR);
+                if (at < 0) {
+                    return -1;
+                }
+                t->field_at[field] = (uint32_t)at;
+            }
+            if (emit(t, (uint32_t)field) < 0) {
+                return -1;
+            }
+        }
+        if (record(t, value, inner) < 0) {
+            return -1;
+        }
+        size++;
+    }
+    return close_header(t, head, size, 3);
+}
+
+static int record_sequence(Tape *t, PyObject *seq, Py_ssize_t context) {
+    size_t head = t->used;
+    if (emit(t, W_ARRAY) < 0 || emit(t, 0) < 0) {
+        return -1;
+    }
+    /* as push_slim: only a list of records is chosen from, anything else goes whole */
+    Py_ssize_t inner = Py_TYPE(seq) == &PyList_Type && records(seq) ? context : -1;
+    Py_ssize_t size = PySequence_Fast_GET_SIZE(seq);
+    PyObject **items = PySequence_Fast_ITEMS(seq);
+    for (Py_ssize_t i = 0; i < size; i++) {
+        if (record(t, items[i], inner) < 0) {
+            return -1;
+        }
+    }
+    return close_header(t, head, size, 2);
+}
+
+static int record(Tape *t, PyObject *value, Py_ssize_t context) {
     int type = scalar_type(value);
     if (type >= 0) {
-        return gather_scalar(b, value, type);
+        return record_scalar(t, value, type);
+    }
+    if (value == Py_True || value == Py_False || value == Py_None) {
+        return emit(t, value == Py_True ? W_TRUE : value == Py_False ? W_FALSE : W_NULL);
     }
     PyTypeObject *kind = Py_TYPE(value);
-    if (kind == &PyBool_Type || value == Py_None) {
-        return 0;
-    }
     if (kind != &PyDict_Type && kind != &PyList_Type && kind != &PyTuple_Type) {
         PyErr_Format(PyExc_ValueError, "cannot hand a %s to the engine", kind->tp_name);
         return -1;
@@ -467,251 +598,202 @@ static int gather(Builder *b, PyObject *value, PyObject *ranking) {
     if (Py_EnterRecursiveCall(" while handing the input to the engine")) {
         return -1;
     }
-    int done = 0;
-    if (kind == &PyDict_Type) {
-        done = gather_dict(b, value, ranking);
-    } else {
-        /* as push_slim: only a list of records is slimmed, anything else goes whole */
-        PyObject *inner = kind == &PyList_Type && records(value) ? ranking : NULL;
-        Py_ssize_t size = PySequence_Fast_GET_SIZE(value);
-        PyObject **items = PySequence_Fast_ITEMS(value);
-        for (Py_ssize_t i = 0; done == 0 && i < size; i++) {
-            done = gather(b, items[i], inner);
-        }
-    }
+    int done = kind == &PyDict_Type ? record_dict(t, value, context) : record_sequence(t, value, context);
     Py_LeaveRecursiveCall();
     return done;
 }
 
-/* ---- the second walk: the nodes ---- */
+/* The document's top: a dict of `items`, each (key, value, its context or -1 for whole). */
+static int record_top(Tape *t, PyObject *items) {
+    size_t head = t->used;
+    if (emit(t, W_OBJECT) < 0 || emit(t, 0) < 0 || emit(t, 0) < 0) {
+        return -1;
+    }
+    Py_ssize_t size = PyList_GET_SIZE(items);
+    for (Py_ssize_t i = 0; i < size; i++) {
+        PyObject *key, *value;
+        Py_ssize_t context;
+        if (!PyArg_ParseTuple(PyList_GET_ITEM(items, i), "OOn", &key, &value, &context)) {
+            return -1;
+        }
+        if (context < -1 || context >= t->contexts) {
+            PyErr_SetString(PyExc_ValueError, "an item's context is not one of the tape's");
+            return -1;
+        }
+        if (record_key(t, key) < 0 || record(t, value, context) < 0) {
+            return -1;
+        }
+    }
+    return close_header(t, head, size, 3);
+}
 
-static Shared *shared_fixed(Builder *b, int which, int kind) {
-    Shared *s = &b->fixed[which];
+/* ---- a build: the words into nodes ---- */
+
+static Shared *shared_fixed(Tape *t, int which) {
+    Shared *s = &t->fixed[which];
     if (s->scalar == NULL) {
-        Location at = b->at;
-        const char *text = FIXED_TEXT[which];
-        at.pos = FIXED_AT[which], at.len = strlen(text);
+        Location at = t->at;
+        at.pos = FIXED_AT[which], at.len = strlen(FIXED_TEXT[which]);
         void *leaf = NULL;
-        b->create_at(&leaf, &b->tokens[kind], &at);
-        s->scalar = node_with(b, K_SCALAR, &leaf, 1);
-        b->release(leaf);
-        s->term = node_with(b, K_TERM, &s->scalar, 1);
+        t->create_at(&leaf, &t->tokens[K_TRUE + which], &at);
+        s->scalar = node_with(t, K_SCALAR, &leaf, 1);
+        t->release(leaf);
+        s->term = node_with(t, K_TERM, &s->scalar, 1);
     }
     return s;
 }
 
-static Shared *shared_scalar(Builder *b, PyObject *value, int type) {
-    PyObject *found = PyDict_GetItemWithError(b->index[type], value);
-    if (found != NULL) {
-        return &b->shared[PyLong_AsSize_t(found)];
+/* The distinct scalar at `position`, its nodes made the first time the build takes it. */
+static Shared *shared_scalar(Tape *t, uint32_t position) {
+    Shared *s = &t->shared[position];
+    if (s->scalar == NULL) {
+        Location at = t->at;
+        at.pos = s->pos, at.len = s->len;
+        void *leaf = NULL;
+        t->create_at(&leaf, &t->tokens[s->kind], &at);
+        s->scalar = node_with(t, K_SCALAR, &leaf, 1);
+        t->release(leaf);
+        s->term = node_with(t, K_TERM, &s->scalar, 1);
     }
-    if (PyErr_Occurred()) {
-        return NULL;
-    }
-    PyObject *offset = PyDict_GetItemWithError(b->offsets[type], value);
-    if (offset == NULL) {
-        if (!PyErr_Occurred()) {
-            PyErr_SetString(PyExc_RuntimeError, "a value changed while it was handed to the engine");
-        }
-        return NULL;
-    }
-    if (b->count == b->room) {
-        size_t room = b->room ? b->room * 2 : 1024;
-        Shared *grown = PyMem_Realloc(b->shared, room * sizeof(Shared));
-        if (grown == NULL) {
-            PyErr_NoMemory();
-            return NULL;
-        }
-        b->shared = grown, b->room = room;
-    }
-    PyObject *position = PyLong_FromSize_t(b->count);
-    if (position == NULL || PyDict_SetItem(b->index[type], value, position) < 0) {
-        Py_XDECREF(position);
-        return NULL;
-    }
-    Py_DECREF(position);
-    Location at = b->at;
-    at.pos = PyLong_AsSize_t(offset);
-    if (type == T_STR) {
-        Py_ssize_t size;
-        PyUnicode_AsUTF8AndSize(value, &size); /* cached by the first walk */
-        at.len = (size_t)size;
-    } else {
-        char number[512];
-        number_text(value, type, number, sizeof number, &at.len); /* it succeeded in the first walk */
-    }
-    void *leaf = NULL;
-    b->create_at(&leaf, &b->tokens[type == T_STR ? K_STRING : type == T_INT ? K_INT : K_FLOAT], &at);
-    Shared *s = &b->shared[b->count++];
-    s->scalar = node_with(b, K_SCALAR, &leaf, 1);
-    b->release(leaf);
-    s->term = node_with(b, K_TERM, &s->scalar, 1);
     return s;
 }
 
-/* The node of a value, a Term around it when `in_term`; `*owned` says whether the caller holds a
- * reference of its own (a container) or borrows a shared scalar's. NULL with an exception set. */
-static void *build(Builder *b, PyObject *value, PyObject *ranking, bool in_term, bool *owned);
+/* Where the value recorded at `at` ends. */
+static size_t skipped(const uint32_t *words, size_t at) {
+    uint32_t tag = words[at] & ((1u << TAG_BITS) - 1);
+    return tag == W_ARRAY ? at + 2 + words[at + 1] : tag == W_OBJECT ? at + 3 + words[at + 2] : at + 1;
+}
 
-static void release_all(Builder *b, void **nodes, bool *owned, Py_ssize_t count) {
-    for (Py_ssize_t i = 0; i < count; i++) {
+typedef struct {
+    int32_t rank;
+    uint32_t key; /* its position among the distinct scalars */
+    size_t value; /* where its value is recorded */
+} Chosen;
+
+static void *replay(Tape *t, size_t at, int32_t *const *ranks, bool in_term, bool *owned);
+
+static void release_all(Tape *t, void **nodes, const bool *owned, size_t count) {
+    for (size_t i = 0; i < count; i++) {
         if (owned[i]) {
-            b->release(nodes[i]);
+            t->release(nodes[i]);
         }
     }
 }
 
-/* An Object of `value`'s kept fields or an Array of its items; each child is released once taken. */
-static void *build_container(Builder *b, int kind, PyObject *value, PyObject *ranking, Py_ssize_t size) {
-    Kept *kept = NULL;
+/* An Object of the dict recorded at `at`: the fields its context ranks (in rank order; all, in
+ * their order, when it has none). NULL when out of memory. */
+static void *replay_object(Tape *t, size_t at, int32_t *const *ranks) {
+    const uint32_t *words = t->words;
+    size_t size = words[at] >> TAG_BITS, item = at + 3;
+    const int32_t *rank = words[at + 1] ? ranks[words[at + 1] - 1] : NULL;
+    Chosen on_stack[ON_STACK];
+    Chosen *chosen = size <= ON_STACK ? on_stack : PyMem_New(Chosen, size);
     void **nodes = PyMem_New(void *, size ? size : 1);
-    bool *owned = PyMem_New(bool, size ? size : 1);
-    void *node = NULL;
-    Py_ssize_t count = 0, made = 0;
-    if (nodes == NULL || owned == NULL) {
+    if (chosen == NULL || nodes == NULL) {
+        if (chosen != on_stack) {
+            PyMem_Free(chosen);
+        }
+        PyMem_Free(nodes);
         PyErr_NoMemory();
-        goto done;
+        return NULL;
     }
-    if (kind == K_OBJECT) {
-        kept = PyMem_New(Kept, size ? size : 1);
-        count = kept == NULL ? (PyErr_NoMemory(), -1) : kept_fields(value, ranking, kept);
-    } else {
-        count = size;
+    size_t kept = 0;
+    for (size_t i = 0; i < size; i++) {
+        uint32_t key = words[item];
+        size_t value = item + 1;
+        item = skipped(words, value);
+        int32_t r = (int32_t)kept;
+        if (rank != NULL) {
+            if ((r = rank[key]) < 0) {
+                continue;
+            }
+            key = t->field_at[key];
+        }
+        size_t place = kept++; /* stable: equal ranks keep the order they were recorded in */
+        while (place > 0 && chosen[place - 1].rank > r) {
+            chosen[place] = chosen[place - 1];
+            place--;
+        }
+        chosen[place] = (Chosen){r, key, value};
     }
-    for (; count >= 0 && made < count; made++) {
-        if (kind == K_OBJECT) {
-            Shared *key = shared_scalar(b, kept[made].key, T_STR);
-            void *key_term = key == NULL ? NULL : key->term; /* `shared` may move as the value is built */
-            bool value_owned;
-            void *item_value = key == NULL ? NULL : build(b, kept[made].value, ranking, true, &value_owned);
-            if (item_value == NULL) {
-                break;
-            }
-            void *pair[2] = {key_term, item_value};
-            nodes[made] = node_with(b, K_ITEM, pair, 2), owned[made] = true;
-            if (value_owned) {
-                b->release(item_value);
-            }
-        } else {
-            PyObject *item = PySequence_Fast_ITEMS(value)[made];
-            nodes[made] = build(b, item, ranking, false, &owned[made]);
-            if (nodes[made] == NULL) {
-                break;
-            }
+    void *node = NULL;
+    size_t made = 0;
+    for (; made < kept; made++) {
+        bool value_owned;
+        void *value = replay(t, chosen[made].value, ranks, true, &value_owned);
+        if (value == NULL) {
+            break;
+        }
+        void *pair[2] = {shared_scalar(t, chosen[made].key)->term, value};
+        nodes[made] = node_with(t, K_ITEM, pair, 2);
+        if (value_owned) {
+            t->release(value);
         }
     }
-    if (count >= 0 && made == count) {
-        node = node_with(b, kind, nodes, (size_t)count);
+    if (made == kept) {
+        node = node_with(t, K_OBJECT, nodes, kept);
     }
-    release_all(b, nodes, owned, made);
-done:
+    for (size_t i = 0; i < made; i++) {
+        t->release(nodes[i]);
+    }
+    if (chosen != on_stack) {
+        PyMem_Free(chosen);
+    }
     PyMem_Free(nodes);
-    PyMem_Free(owned);
-    PyMem_Free(kept);
     return node;
 }
 
-static void *build(Builder *b, PyObject *value, PyObject *ranking, bool in_term, bool *owned) {
-    *owned = false;
-    int type = scalar_type(value);
-    if (type >= 0 || Py_TYPE(value) == &PyBool_Type || value == Py_None) {
-        Shared *s = type >= 0 ? shared_scalar(b, value, type)
-                  : value == Py_True ? shared_fixed(b, 0, K_TRUE)
-                  : value == Py_False ? shared_fixed(b, 1, K_FALSE) : shared_fixed(b, 2, K_NULL);
-        return s == NULL ? NULL : in_term ? s->term : s->scalar;
-    }
-    PyTypeObject *kind = Py_TYPE(value);
-    if (Py_EnterRecursiveCall(" while handing the input to the engine")) {
-        return NULL;
-    }
-    void *node;
-    if (kind == &PyDict_Type) {
-        node = build_container(b, K_OBJECT, value, ranking, PyDict_GET_SIZE(value));
-    } else if (kind != &PyList_Type && kind != &PyTuple_Type) { /* the first walk stops at it first */
-        PyErr_Format(PyExc_ValueError, "cannot hand a %s to the engine", kind->tp_name);
-        node = NULL;
+static void *replay_array(Tape *t, size_t at, int32_t *const *ranks) {
+    size_t size = t->words[at] >> TAG_BITS, item = at + 2;
+    void **nodes = PyMem_New(void *, size ? size : 1);
+    bool *owned = PyMem_New(bool, size ? size : 1);
+    void *node = NULL;
+    size_t made = 0;
+    if (nodes == NULL || owned == NULL) {
+        PyErr_NoMemory();
     } else {
-        PyObject *inner = kind == &PyList_Type && records(value) ? ranking : NULL;
-        node = build_container(b, K_ARRAY, value, inner, PySequence_Fast_GET_SIZE(value));
+        for (; made < size; made++, item = skipped(t->words, item)) {
+            if ((nodes[made] = replay(t, item, ranks, false, &owned[made])) == NULL) {
+                break;
+            }
+        }
+        if (made == size) {
+            node = node_with(t, K_ARRAY, nodes, size);
+        }
+        release_all(t, nodes, owned, made);
     }
-    Py_LeaveRecursiveCall();
+    PyMem_Free(nodes);
+    PyMem_Free(owned);
+    return node;
+}
+
+/* The node of the value recorded at `at`, a Term around it when `in_term`; `*owned` says whether
+ * the caller holds a reference of its own (a container) or borrows a shared scalar's. NULL when
+ * out of memory. */
+static void *replay(Tape *t, size_t at, int32_t *const *ranks, bool in_term, bool *owned) {
+    uint32_t word = t->words[at], tag = word & ((1u << TAG_BITS) - 1);
+    *owned = false;
+    if (tag == W_SCALAR || tag == W_TRUE || tag == W_FALSE || tag == W_NULL) {
+        Shared *s = tag == W_SCALAR ? shared_scalar(t, word >> TAG_BITS) : shared_fixed(t, (int)(tag - W_TRUE));
+        return in_term ? s->term : s->scalar;
+    }
+    void *node = tag == W_ARRAY ? replay_array(t, at, ranks) : replay_object(t, at, ranks);
     if (node != NULL && in_term) {
-        void *term = node_with(b, K_TERM, &node, 1);
-        b->release(node);
+        void *term = node_with(t, K_TERM, &node, 1);
+        t->release(node);
         node = term;
     }
     *owned = node != NULL;
     return node;
 }
 
-static void builder_free(Builder *b) {
-    for (size_t i = 0; i < b->count; i++) {
-        b->release(b->shared[i].term);
-        b->release(b->shared[i].scalar);
-    }
-    for (int i = 0; i < 3; i++) {
-        if (b->fixed[i].scalar != NULL) {
-            b->release(b->fixed[i].term);
-            b->release(b->fixed[i].scalar);
-        }
-    }
-    if (b->at.source != NULL) {
-        b->release_source(b->at.source);
-    }
-    for (int t = 0; t < T_COUNT; t++) {
-        Py_XDECREF(b->offsets[t]);
-        Py_XDECREF(b->index[t]);
-    }
-    PyMem_Free(b->shared);
-    PyMem_Free(b->text);
-}
+/* ---- the Tape type ---- */
 
-/* The document's top: `Term << Object << (ObjectItem << (Term << key) (Term << value))...`, each
- * value slimmed by its ranking (None: whole). */
-static void *build_top(Builder *b, PyObject *items) {
-    Py_ssize_t size = PyList_GET_SIZE(items);
-    void **pairs = PyMem_New(void *, size ? size : 1);
-    Py_ssize_t made = 0;
-    void *top = NULL;
-    if (pairs == NULL) {
-        PyErr_NoMemory();
-        return NULL;
-    }
-    for (; made < size; made++) {
-        PyObject *key, *value, *ranking;
-        if (!PyArg_ParseTuple(PyList_GET_ITEM(items, made), "OOO", &key, &value, &ranking)) {
-            break;
-        }
-        Shared *k = shared_scalar(b, key, T_STR);
-        void *key_term = k == NULL ? NULL : k->term;
-        bool owned;
-        void *v = k == NULL ? NULL : build(b, value, ranking == Py_None ? NULL : ranking, true, &owned);
-        if (v == NULL) {
-            break;
-        }
-        void *pair[2] = {key_term, v};
-        pairs[made] = node_with(b, K_ITEM, pair, 2);
-        if (owned) {
-            b->release(v);
-        }
-    }
-    if (made == size) {
-        void *object = node_with(b, K_OBJECT, pairs, (size_t)size);
-        top = node_with(b, K_TERM, &object, 1);
-        b->release(object);
-    }
-    for (Py_ssize_t i = 0; i < made; i++) {
-        b->release(pairs[i]);
-    }
-    PyMem_Free(pairs);
-    return top;
-}
-
-static bool read_builder(PyObject *functions, PyObject *tokens, Builder *b) {
-    PyObject *f[6], *t[K_COUNT];
+static bool read_functions(Tape *t, PyObject *functions, PyObject *tokens) {
+    PyObject *f[6], *k[K_COUNT];
     if (!PyArg_ParseTuple(functions, "OOOOOO", &f[0], &f[1], &f[2], &f[3], &f[4], &f[5])
-        || !PyArg_ParseTuple(tokens, "OOOOOOOOOOO", &t[0], &t[1], &t[2], &t[3], &t[4], &t[5], &t[6], &t[7], &t[8],
-                             &t[9], &t[10])) {
+        || !PyArg_ParseTuple(tokens, "OOOOOOOOOOO", &k[0], &k[1], &k[2], &k[3], &k[4], &k[5], &k[6], &k[7], &k[8],
+                             &k[9], &k[10])) {
         return false;
     }
     void *at[6];
@@ -721,17 +803,12 @@ static bool read_builder(PyObject *functions, PyObject *tokens, Builder *b) {
         }
     }
     for (int i = 0; i < K_COUNT; i++) {
-        if ((b->tokens[i] = PyLong_AsVoidPtr(t[i])) == NULL) {
+        if ((t->tokens[i] = PyLong_AsVoidPtr(k[i])) == NULL) {
             goto null;
         }
     }
-    b->create = (create_fn)at[0], b->create_at = (create_at_fn)at[1], b->push_back = (push_back_fn)at[2];
-    b->release = (release_fn)at[3], b->release_source = (release_fn)at[4], b->location = (location_fn)at[5];
-    for (int i = 0; i < T_COUNT; i++) {
-        if ((b->offsets[i] = PyDict_New()) == NULL || (b->index[i] = PyDict_New()) == NULL) {
-            return false;
-        }
-    }
+    t->create = (create_fn)at[0], t->create_at = (create_at_fn)at[1], t->push_back = (push_back_fn)at[2];
+    t->release = (release_fn)at[3], t->release_source = (release_fn)at[4], t->location = (location_fn)at[5];
     return true;
 null:
     if (!PyErr_Occurred()) {
@@ -740,61 +817,234 @@ null:
     return false;
 }
 
-PyDoc_STRVAR(build_document_doc,
-"build_document(functions, tokens, items, stop_if_unsafe) -> (int, bool)\n\n"
-"Build the input `{key: value, ...}` of `items`, a list of (key, value, ranking or None) — each\n"
-"value slimmed by its ranking as push_slim_value slims it — as rego-cpp nodes, made directly\n"
-"with `functions` (the addresses of NodeDef::create(Token), NodeDef::create(Token, Location),\n"
-"NodeDef::push_back(span), NodeDef's and SourceDef's intrusive_dec_ref, and Location's constructor\n"
-"from a std::string) and `tokens` (the TokenDef addresses of Term, Scalar, JSONString, Int,\n"
-"Float, True, False, Null, ObjectItem, Object, Array). Returns (the address of its top `Term`,\n"
-"whose one reference the caller holds, or 0 when `stop_if_unsafe` and a string needs\n"
-"protection; whether one does).");
+/* The contexts: a list of dicts (field name -> field number below `fields`), and whether each is deep. */
+static bool read_contexts(Tape *t, PyObject *unions, PyObject *deep, Py_ssize_t fields) {
+    t->contexts = PyList_GET_SIZE(unions), t->fields = fields;
+    if (PyTuple_GET_SIZE(deep) != t->contexts || fields < 0 || (size_t)fields > WORD_MAX) {
+        PyErr_SetString(PyExc_ValueError, "one deep flag per context, and a field count in range");
+        return false;
+    }
+    t->deep = PyMem_New(bool, t->contexts ? t->contexts : 1);
+    t->field_at = PyMem_New(uint32_t, fields ? fields : 1);
+    if (t->deep == NULL || t->field_at == NULL) {
+        PyErr_NoMemory();
+        return false;
+    }
+    for (Py_ssize_t i = 0; i < fields; i++) {
+        t->field_at[i] = UNSEEN;
+    }
+    for (Py_ssize_t c = 0; c < t->contexts; c++) {
+        PyObject *names = PyList_GET_ITEM(unions, c), *name, *number;
+        Py_ssize_t pos = 0;
+        if (!PyDict_CheckExact(names)) {
+            PyErr_SetString(PyExc_TypeError, "a context is a dict of field name -> field number");
+            return false;
+        }
+        while (PyDict_Next(names, &pos, &name, &number)) {
+            Py_ssize_t field = PyLong_Check(number) ? PyLong_AsSsize_t(number) : -1;
+            if (field < 0 || field >= fields) {
+                PyErr_Clear();
+                PyErr_SetString(PyExc_ValueError, "a field number out of range");
+                return false;
+            }
+        }
+        t->deep[c] = PyObject_IsTrue(PyTuple_GET_ITEM(deep, c)) == 1;
+    }
+    Py_INCREF(unions);
+    t->unions = unions;
+    return true;
+}
 
-static PyObject *build_document(PyObject *module, PyObject *args) {
-    PyObject *functions, *tokens, *items;
-    int stop_if_unsafe;
-    Builder b = {0};
-    if (!PyArg_ParseTuple(args, "O!O!O!p", &PyTuple_Type, &functions, &PyTuple_Type, &tokens, &PyList_Type, &items,
-                          &stop_if_unsafe)) {
+/* The scalars' nodes let go by the tape: those a built input took live on in it. */
+static void forget(Tape *t, Shared *s) {
+    if (s->scalar != NULL) {
+        t->release(s->term);
+        t->release(s->scalar);
+        s->scalar = s->term = NULL;
+    }
+}
+
+static void forget_nodes(Tape *t) {
+    for (size_t i = 0; i < t->count; i++) {
+        forget(t, &t->shared[i]);
+    }
+    for (int i = 0; i < 3; i++) {
+        forget(t, &t->fixed[i]);
+    }
+}
+
+static void tape_dealloc(Tape *t) {
+    if (t->at.source != NULL) {
+        t->release_source(t->at.source);
+    }
+    for (int i = 0; i < T_COUNT; i++) {
+        Py_XDECREF(t->index[i]);
+    }
+    Py_XDECREF(t->unions);
+    PyMem_Free(t->text);
+    PyMem_Free(t->deep);
+    PyMem_Free(t->field_at);
+    PyMem_Free(t->words);
+    PyMem_Free(t->shared);
+    Py_TYPE(t)->tp_free((PyObject *)t);
+}
+
+static PyObject *tape_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
+    PyObject *functions, *tokens, *items, *unions, *deep;
+    Py_ssize_t fields;
+    static char *names[] = {"functions", "tokens", "items", "contexts", "deep", "fields", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!O!O!O!O!n:Tape", names, &PyTuple_Type, &functions,
+                                     &PyTuple_Type, &tokens, &PyList_Type, &items, &PyList_Type, &unions,
+                                     &PyTuple_Type, &deep, &fields)) {
+        return NULL;
+    }
+    Tape *t = (Tape *)type->tp_alloc(type, 0);
+    if (t == NULL) {
+        return NULL;
+    }
+    bool ready = read_functions(t, functions, tokens) && read_contexts(t, unions, deep, fields);
+    for (int i = 0; ready && i < T_COUNT; i++) {
+        ready = (t->index[i] = PyDict_New()) != NULL;
+    }
+    for (int i = 0; ready && i < 3; i++) {
+        ready = add_text(t, FIXED_TEXT[i], strlen(FIXED_TEXT[i])) == 0;
+    }
+    ready = ready && record_top(t, items) == 0;
+    for (int i = 0; i < T_COUNT; i++) { /* what only the walk needs goes with it */
+        Py_CLEAR(t->index[i]);
+    }
+    Py_CLEAR(t->unions);
+    if (!ready) {
+        Py_DECREF(t);
+        return NULL;
+    }
+    return (PyObject *)t;
+}
+
+/* Each context's ranks, field number -> rank (-1: left out), as C arrays; NULL with an exception set. */
+static int32_t **read_ranks(Tape *t, PyObject *ranks) {
+    if (PyList_GET_SIZE(ranks) != t->contexts) {
+        PyErr_SetString(PyExc_ValueError, "one list of ranks per context");
+        return NULL;
+    }
+    int32_t **arrays = PyMem_Calloc(t->contexts ? (size_t)t->contexts : 1, sizeof(int32_t *));
+    if (arrays == NULL) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    for (Py_ssize_t c = 0; c < t->contexts; c++) {
+        PyObject *list = PyList_GET_ITEM(ranks, c);
+        if (!PyList_Check(list) || PyList_GET_SIZE(list) != t->fields) {
+            PyErr_SetString(PyExc_ValueError, "a context's ranks are a list of one rank per field");
+            goto failed;
+        }
+        if ((arrays[c] = PyMem_New(int32_t, t->fields ? t->fields : 1)) == NULL) {
+            PyErr_NoMemory();
+            goto failed;
+        }
+        for (Py_ssize_t f = 0; f < t->fields; f++) {
+            long rank = PyLong_AsLong(PyList_GET_ITEM(list, f));
+            if (rank < -1 || rank > INT32_MAX || PyErr_Occurred()) {
+                if (!PyErr_Occurred()) {
+                    PyErr_SetString(PyExc_ValueError, "a rank out of range");
+                }
+                goto failed;
+            }
+            arrays[c][f] = (int32_t)rank;
+        }
+    }
+    return arrays;
+failed:
+    for (Py_ssize_t c = 0; c < t->contexts; c++) {
+        PyMem_Free(arrays[c]);
+    }
+    PyMem_Free(arrays);
+    return NULL;
+}
+
+PyDoc_STRVAR(tape_build_doc,
+"build(ranks) -> int\n\n"
+"The input recorded, as rego-cpp nodes: the address of its top `Term`, whose one reference the\n"
+"caller holds. `ranks` holds, per context, the rank of each field number (-1: left out); a dict\n"
+"under a context keeps the fields ranked, in rank order.");
+
+static PyObject *tape_build(Tape *t, PyObject *args) {
+    PyObject *ranks;
+    if (!PyArg_ParseTuple(args, "O!:build", &PyList_Type, &ranks)) {
+        return NULL;
+    }
+    int32_t **arrays = read_ranks(t, ranks);
+    if (arrays == NULL) {
         return NULL;
     }
     PyObject *out = NULL;
-    if (!read_builder(functions, tokens, &b)) {
-        goto done;
-    }
-    for (int i = 0; i < 3; i++) {
-        if (add_text(&b, FIXED_TEXT[i], strlen(FIXED_TEXT[i])) < 0) {
-            goto done;
+    if (t->at.source == NULL) { /* the texts are all known: the source is made, once */
+        StdString text = {t->text, t->size, {{0}}};
+        t->location(&t->at, &text);
+        if (t->at.source != NULL) {
+            PyMem_Free(t->text);
+            t->text = NULL;
         }
     }
-    Py_ssize_t size = PyList_GET_SIZE(items);
-    for (Py_ssize_t i = 0; i < size; i++) {
-        PyObject *key, *value, *ranking;
-        if (!PyArg_ParseTuple(PyList_GET_ITEM(items, i), "OOO", &key, &value, &ranking) || !text_key(key)
-            || gather_scalar(&b, key, T_STR) < 0 || gather(&b, value, ranking == Py_None ? NULL : ranking) < 0) {
-            goto done;
-        }
-    }
-    if (b.unsafe_seen && stop_if_unsafe) {
-        out = Py_BuildValue("(kO)", 0UL, Py_True);
-        goto done;
-    }
-    StdString text = {b.text, b.size, {{0}}};
-    b.location(&b.at, &text);
-    void *top = b.at.source == NULL ? NULL : build_top(&b, items);
-    if (top != NULL) {
-        out = Py_BuildValue("(KO)", (unsigned long long)(uintptr_t)top, b.unsafe_seen ? Py_True : Py_False);
-        if (out == NULL) {
-            b.release(top);
-        }
-    } else if (!PyErr_Occurred()) {
+    if (t->at.source == NULL) {
         PyErr_SetString(PyExc_RuntimeError, "the engine made no source for the input's text");
+    } else {
+        bool owned;
+        void *top = replay(t, 0, arrays, true, &owned);
+        /* each input its own scalars' nodes, made among its other nodes: evaluation reads them
+         * together (sharing them between inputs saved little and slowed evaluation) */
+        forget_nodes(t);
+        out = top == NULL ? NULL : PyLong_FromVoidPtr(top);
+        if (out == NULL && top != NULL) {
+            t->release(top);
+        }
     }
-done:
-    builder_free(&b);
+    for (Py_ssize_t c = 0; c < t->contexts; c++) {
+        PyMem_Free(arrays[c]);
+    }
+    PyMem_Free(arrays);
     return out;
 }
+
+static PyMethodDef tape_methods[] = {
+    {"build", (PyCFunction)tape_build, METH_VARARGS, tape_build_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyObject *tape_unsafe(Tape *t, void *closure) {
+    (void)closure;
+    return PyBool_FromLong(t->unsafe_seen);
+}
+
+static PyGetSetDef tape_getset[] = {
+    {"unsafe", (getter)tape_unsafe, NULL, "whether a string holds a character rego-cpp would not escape (see regopy_strings)", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+PyDoc_STRVAR(tape_doc,
+"Tape(functions, tokens, items, contexts, deep, fields)\n\n"
+"A document walked once, from which `build` makes the engine's input as often as asked. `items`\n"
+"is its top level, a list of (key, value, context: an index into `contexts`, or -1 to hand the\n"
+"value whole); `contexts` a list of dicts of the field names a dict under that context may keep,\n"
+"each -> its field number (below `fields`); `deep` per context whether the dicts inside a kept\n"
+"field's value are chosen from too (else they go whole). A list whose first item is a dict has\n"
+"each item chosen from as its parent is; any other list goes whole. `functions` are the addresses\n"
+"of NodeDef::create(Token), NodeDef::create(Token, Location), NodeDef::push_back(span),\n"
+"NodeDef's and SourceDef's intrusive_dec_ref, and Location's constructor from a std::string;\n"
+"`tokens` the TokenDef addresses of Term, Scalar, JSONString, Int, Float, True, False, Null,\n"
+"ObjectItem, Object, Array.");
+
+static PyTypeObject TapeType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "amisec.engine._handover.Tape",
+    .tp_basicsize = sizeof(Tape),
+    .tp_dealloc = (destructor)tape_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = tape_doc,
+    .tp_methods = tape_methods,
+    .tp_getset = tape_getset,
+    .tp_new = tape_new,
+};
 
 PyDoc_STRVAR(push_value_doc,
 "push_value(input, functions, value) -> int\n\n"
@@ -839,7 +1089,6 @@ static PyObject *push_slim_value(PyObject *module, PyObject *args) {
 static PyMethodDef methods[] = {
     {"push_value", push_value, METH_VARARGS, push_value_doc},
     {"push_slim_value", push_slim_value, METH_VARARGS, push_slim_value_doc},
-    {"build_document", build_document, METH_VARARGS, build_document_doc},
     {NULL, NULL, 0, NULL},
 };
 
@@ -848,5 +1097,12 @@ static struct PyModuleDef module = {
 };
 
 PyMODINIT_FUNC PyInit__handover(void) {
-    return PyModule_Create(&module);
+    if (PyType_Ready(&TapeType) < 0) {
+        return NULL;
+    }
+    PyObject *m = PyModule_Create(&module);
+    if (m != NULL && PyModule_AddObjectRef(m, "Tape", (PyObject *)&TapeType) < 0) {
+        Py_CLEAR(m);
+    }
+    return m;
 }

@@ -18,7 +18,8 @@
   (`amisec.forked`), balanced by what each took last time (`shares`); each process is handed only
   the fields its packages name, through a faster hand-over than regopy's own (`regopy_input`),
   set without the copies regoSetInput makes (`regopy_native`), its nodes made directly where the
-  C extension can (`_handover.build_document`: one shared text, each distinct scalar one node).
+  C extension can (`_handover.Tape`: the document walked once for all of a process's packages,
+  each input built from that walk, one shared text, each distinct scalar one node).
 - A large input is handed over package by package, each on an input of only its own fields,
   evaluated before the next is handed over: at 100k elements faster than one input of every
   field (keys are found sooner, and rego-cpp builds each input in the memory the last one freed)
@@ -50,7 +51,7 @@ from . import shares as shares_module
 from .errors import EngineError
 from .rego_errors import describe
 from .rule_values import RESULTS, results_module
-from .regopy_input import handed_document, set_document, set_value
+from .regopy_input import Handover, handed_document, set_value
 from .regopy_output import read_value, statement_cap_reached
 from .regopy_strings import restore
 from .slim import Slimmer, slimmer_for
@@ -236,20 +237,23 @@ class _Session:
         results: dict[str, Any] = {}
         seconds: dict[str, float] = {}
         handover = 0.0
+        # the document is walked once for every group's fields, each group's input built from that
+        inputs = Handover(input_doc, [self._slimmer(packages) for packages in groups])
         for packages in groups:
-            handover += self._evaluate_group(packages, input_doc, results, seconds)
+            handover += self._evaluate_group(packages, inputs, results, seconds)
         return results, seconds, handover
 
-    def _evaluate_group(self, packages: tuple[str, ...], input_doc: Mapping[str, Any],
+    def _evaluate_group(self, packages: tuple[str, ...], inputs: Handover,
                         results: dict[str, Any], seconds: dict[str, float]) -> float:
         """Hand over the fields these packages name, evaluate them into `results` and `seconds`;
         the seconds the hand-over took."""
         started = time.perf_counter()
         slimmer = self._slimmer(packages)
+        input_doc = inputs.doc
         with gc_paused():
             # the last group's input is let go first, or both are held while this one is built
             self._set_input(self.interpreter, lambda impl: set_value(impl, {}))
-            protected = self._set_input(self.interpreter, lambda impl: set_document(impl, input_doc, slimmer))
+            protected = self._set_input(self.interpreter, lambda impl: inputs.set(impl, slimmer))
         handover = time.perf_counter() - started
         limit = statement_limit(_size(input_doc))
         regopy_native.set_statement_limit(self.interpreter._impl, limit)

@@ -2,7 +2,7 @@
 
 rego-cpp keeps every input value as nodes of about a hundred bytes each, so at utility scale the
 input, not the policies, decides how much memory a check needs (100k elements: a few hundred
-megabytes per process when the nodes are built directly, `_handover.build_document`; several
+megabytes per process when the nodes are built directly, `_handover.Tape`; several
 gigabytes through rego-cpp's own input functions). What the machine can give is the smaller of the
 kernel's estimate of memory available without swapping and what the container's memory limit
 leaves (CI runners are containers).
@@ -15,7 +15,7 @@ from pathlib import Path
 from . import regopy_input, regopy_native
 
 # Growth of a process per input value (as `shares.field_values` counts them) handed to rego-cpp
-# 1.5.2. Nodes built directly (`_handover.build_document`, which makes equal scalars one node):
+# 1.5.2. Nodes built directly (`_handover.Tape`, which makes equal scalars one node):
 # 68 to 105 bytes on 10k and 100k-element generated plans, all packages and the largest alone;
 # 257 when every string is distinct (the most it takes: only keys are shared), the figure used,
 # so a plan errs towards fitting. Through `regopy_native` from rego-cpp's input functions: from 499

@@ -20,14 +20,17 @@ field the policies name: 31.6 → 3.6 s, 7.6 → 4.0 GB); where that is not avai
 onto one input and through `regoSetInput`, as regopy does.
 
 Where both are there (`builds()`), the C extension skips the input stack machine and makes the
-nodes itself (`_handover.build_document`): every value's text in one shared source and each
-distinct scalar, keys among them, one node wherever it occurs. The engine reads the same values;
-at 100k elements, every field the policies name, 2,852 → 371 MB and 7.3 → 1.4 s.
+nodes itself (`_handover.Tape`): every value's text in one shared source and each distinct scalar,
+keys among them, one node wherever it occurs. The engine reads the same values; at 100k elements,
+every field the policies name, 2,852 → 371 MB and 7.3 → 1.4 s. A process that hands over several
+rule packages one after another (`Handover`) walks the document once, for the fields any of them
+names, and builds each package's input from that walk.
 """
 from __future__ import annotations
 
 import ctypes
-from typing import Any, Callable, Mapping
+import sys
+from typing import Any, Callable, Mapping, Sequence
 
 from regopy import RegoError
 from regopy import rego_shared as rs
@@ -56,7 +59,9 @@ def set_value(interpreter: int, value: Any) -> None:
     """Set `value` (JSON-like Python values, strings already safe: `handed_document`) as the
     input of `interpreter` (its address)."""
     if type(value) is dict and builds():
-        _set_built(interpreter, [(key, item, None) for key, item in value.items()], stop_if_unsafe=False)
+        functions, tokens = regopy_native.building_blocks()
+        tape = _handover.Tape(functions, tokens, [(key, item, -1) for key, item in value.items()], [], (), 0)
+        regopy_native.set_term(interpreter, tape.build([]))
     elif type(value) is dict:
         _set_object(interpreter, {key: _as_it_is(item) for key, item in value.items()}, stop_if_unsafe=False)
     else:
@@ -69,25 +74,83 @@ def set_document(interpreter: int, doc: Mapping[str, Any], slimmer: Slimmer) -> 
     output's strings must be restored; `handed_document` is what was set). The C walk notices an
     unsafe string as it goes, so a document without one (the common case) is walked once and
     never dumped to find out."""
-    if _handover is None:
-        slim = slimmer.document(doc)
-        protected = needs_protection(slim)
-        set_value(interpreter, protect(slim) if protected else slim)
-        return protected
-    top = slimmer.top_level(doc)
-    rankings = slimmer.rankings(top)
-    if builds():
-        items = [(key, value, None if key == slimmer.WHOLE else rankings[key]) for key, value in top.items()]
-        if _set_built(interpreter, items, stop_if_unsafe=True):
-            return False
-        set_value(interpreter, handed_document(doc, slimmer, True))
-        return True
-    pushes = {key: _as_it_is(value) if key == slimmer.WHOLE else _slimmed(value, rankings[key])
-              for key, value in top.items()}
-    if _set_object(interpreter, pushes, stop_if_unsafe=True):
+    return Handover(doc, (slimmer,)).set(interpreter, slimmer)
+
+
+class Handover:
+    """`doc` handed to an interpreter as each of `slimmers` slims it, one after another (`set`).
+
+    Where the C extension makes the engine's nodes itself (`builds()`), the document is walked
+    once, for every field any of the slimmers keeps (`_handover.Tape`), and each input is built
+    from that walk alone: each element's keys are scanned and each value looked up once, not once
+    per rule package, and each distinct scalar's nodes are made once for all the inputs. Else
+    each `set` walks the document as `set_document` always did."""
+
+    def __init__(self, doc: Mapping[str, Any], slimmers: Sequence[Slimmer]) -> None:
+        self.doc = doc
+        self.slimmers = tuple(slimmers)
+        self._tape: Any = None
+        self._contexts: list[tuple[str, bool]] = []  # per context: its top-level key, whether deep
+        self._fields: list[str] = []
+
+    def set(self, interpreter: int, slimmer: Slimmer) -> bool:
+        """Set the document as `slimmer` (one of the slimmers) slims it; whether a protected copy
+        was set (see `set_document`)."""
+        if not any(slimmer is s for s in self.slimmers):
+            raise ValueError("a slimmer the document was not walked for")
+        if _handover is None:
+            slim = slimmer.document(self.doc)
+            protected = needs_protection(slim)
+            set_value(interpreter, protect(slim) if protected else slim)
+            return protected
+        if not builds():
+            return self._pushed(interpreter, slimmer)
+        if self._tape is None:
+            self._tape = self._walked()
+        if self._tape.unsafe:
+            set_value(interpreter, handed_document(self.doc, slimmer, True))
+            return True
+        regopy_native.set_term(interpreter, self._tape.build(self._ranks(slimmer)))
         return False
-    set_value(interpreter, handed_document(doc, slimmer, True))
-    return True
+
+    def _walked(self) -> Any:
+        """The tape of the document: a context per top-level key, keeping the fields any slimmer
+        keeps there (under `WHOLE`, the maps any slimmer names, each whole)."""
+        top = self.slimmers[0].top_level(self.doc)
+        kept: list[set[str]] = []
+        items = []
+        for key, value in top.items():
+            whole = key == Slimmer.WHOLE
+            names = (s.ranking if whole else s.ranking_of(key) for s in self.slimmers)
+            # interned: the document's keys are, so a field is found by identity
+            kept.append({sys.intern(name) for name in set().union(*names)})
+            self._contexts.append((key, not whole))
+            items.append((key, self.doc[key] if whole else value, len(items)))
+        self._fields = sorted(set().union(*kept))
+        number = {name: n for n, name in enumerate(self._fields)}
+        functions, tokens = regopy_native.building_blocks()
+        return _handover.Tape(functions, tokens, items, [{name: number[name] for name in names} for names in kept],
+                              tuple(deep for _, deep in self._contexts), len(self._fields))
+
+    def _ranks(self, slimmer: Slimmer) -> list[list[int]]:
+        """Per context, the rank `slimmer` gives each field (-1: left out); the maps under `WHOLE`
+        keep their order."""
+        ranks = []
+        for key, deep in self._contexts:
+            ranking = slimmer.ranking_of(key) if deep else dict.fromkeys(slimmer.ranking, 0)
+            ranks.append([ranking.get(name, -1) for name in self._fields])
+        return ranks
+
+    def _pushed(self, interpreter: int, slimmer: Slimmer) -> bool:
+        """Set through rego-cpp's input functions (no native build here)."""
+        top = slimmer.top_level(self.doc)
+        rankings = slimmer.rankings(top)
+        pushes = {key: _as_it_is(value) if key == slimmer.WHOLE else _slimmed(value, rankings[key])
+                  for key, value in top.items()}
+        if _set_object(interpreter, pushes, stop_if_unsafe=True):
+            return False
+        set_value(interpreter, handed_document(self.doc, slimmer, True))
+        return True
 
 
 def handed_document(doc: Mapping[str, Any], slimmer: Slimmer, protected: bool) -> dict[str, Any]:
@@ -97,20 +160,8 @@ def handed_document(doc: Mapping[str, Any], slimmer: Slimmer, protected: bool) -
 
 
 def builds() -> bool:
-    """Whether the C extension can make the engine's nodes itself (`_handover.build_document`)."""
-    return _handover is not None and hasattr(_handover, "build_document") and regopy_native.available()
-
-
-def _set_built(interpreter: int, items: list[tuple[str, Any, dict[str, int] | None]], stop_if_unsafe: bool) -> bool:
-    """Set the object of `items` (key, value, the ranking that slims it or None), built by
-    `_handover.build_document`; False, setting nothing, when `stop_if_unsafe` and a string
-    regopy would not escape was seen."""
-    functions, tokens = regopy_native.building_blocks()
-    term, _ = _handover.build_document(functions, tokens, items, stop_if_unsafe)
-    if not term:
-        return False
-    regopy_native.set_term(interpreter, term)
-    return True
+    """Whether the C extension can make the engine's nodes itself (`_handover.Tape`)."""
+    return _handover is not None and hasattr(_handover, "Tape") and regopy_native.available()
 
 
 def _as_it_is(value: Any) -> Push:

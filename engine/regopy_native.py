@@ -43,7 +43,7 @@ _TOKENS = {"Input": "_ZN4rego5InputE", "Term": "_ZN4rego4TermE", "Object": "_ZN4
            "ObjectItem": "_ZN4rego10ObjectItemE", "Scalar": "_ZN4rego6ScalarE", "JSONString": "_ZN4rego10JSONStringE",
            "Int": "_ZN4rego3IntE", "Float": "_ZN4rego5FloatE", "True": "_ZN4rego4TrueE", "False": "_ZN4rego5FalseE",
            "Null": "_ZN4rego4NullE", "Array": "_ZN4rego5ArrayE"}
-# The order `_handover.build_document` takes them in.
+# The order `_handover.Tape` takes them in.
 _BUILT_FROM = ("create", "create_at", "push_back", "release", "release_source", "location")
 _BUILT_OF = ("Term", "Scalar", "JSONString", "Int", "Float", "True", "False", "Null", "ObjectItem", "Object", "Array")
 _P = ctypes.c_void_p
@@ -58,7 +58,7 @@ class _Library:
         # push_back(NodeDef* this, std::span<Node>{Node* data, size_t size}): each child +1 reference
         self.push_back = _function(lib, "push_back", _P, _P, ctypes.c_size_t)
         self.release = _function(lib, "release", _P)  # (NodeDef* this): the last reference frees it
-        # read from C only (`_handover.build_document`): their addresses
+        # read from C only (`_handover.Tape`): their addresses
         self.addresses = {name: ctypes.cast(getattr(lib, _FUNCTIONS[name]), _P).value for name in _BUILT_FROM}
         # set_input(Node* result, Interpreter* this, const Node* input): a null result is success
         self.set_input = _function(lib, "set_input", _P, _P, _P)
@@ -162,7 +162,7 @@ def set_object(interpreter: int, items: Sequence[tuple[int, int]]) -> None:
 
 
 def building_blocks() -> tuple[tuple[int, ...], tuple[int, ...]]:
-    """The addresses `_handover.build_document` makes nodes with: its functions, and the TokenDef
+    """The addresses `_handover.Tape` makes nodes with: its functions, and the TokenDef
     of each kind of node it makes."""
     lib = _require()
     return (tuple(lib.addresses[name] for name in _BUILT_FROM),

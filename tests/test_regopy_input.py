@@ -26,7 +26,7 @@ VALUES = [
 ]
 
 # python: the Python walk onto the input stack machine; c: the same walk in C; built: the C
-# extension making the engine's nodes itself (`_handover.build_document`)
+# extension making the engine's nodes itself (`_handover.Tape`)
 WALKS = ["python", "c", "built"]
 
 
@@ -156,6 +156,60 @@ def test_a_field_scoped_to_collections_is_handed_over_under_them_only(walk: str)
     assert _read_back(lambda i: set_document(i._impl, SLIMMED, slimmer)) == _read_back(lambda i: i.set_input(expected))
     assert list(expected["devices"][0]) == ["kind", "id"]
     assert expected["flows"][0] == {"path": [0, 1], "data": "dr_signal", "extra": {"nested": {}}}
+
+
+# Rule packages one process hands over one after another, each with the fields it names: a
+# field one package alone keeps, fields in another order, a field kept under one collection only.
+SLIMMERS = [
+    Slimmer(RANKING),
+    Slimmer({"id": 0, "data": 1, "devices_by_kind": 2, "links_by_data": 3}),
+    Slimmer({"handles": 0, "kind": 1, "unused": 2, "nested": 3, "extra": 4}, {"unused": frozenset({"devices"})}),
+    Slimmer({}),
+]
+
+
+def test_one_walk_hands_the_document_as_each_slimmer_slims_it(walk: str) -> None:
+    # the same interpreter, one input after another, each built from one walk of the document
+    interpreter = _interpreter()
+    inputs = regopy_input.Handover(SLIMMED, SLIMMERS)
+    for slimmer in [*SLIMMERS, SLIMMERS[1], SLIMMERS[0]]:
+        assert inputs.set(interpreter._impl, slimmer) is False
+        expected = _read_back(lambda i: i.set_input(slimmer.document(SLIMMED)))
+        assert str(interpreter.query("x := input")) == expected
+
+
+def test_one_walk_evaluates_each_input_as_regopys_own(walk: str) -> None:
+    # the queries that take an input apart, on inputs built one after another from one walk
+    doc = {"devices": [{"id": f"d_{i}", "kind": ["meter", "collector"][i % 2], "n": i % 3, "on": i % 2 == 1,
+                        "tags": ["meter", "a"], "span": {"line": i}} for i in range(9)]}
+    slimmers = [Slimmer({"id": 0, "kind": 1, "tags": 2}), Slimmer({"tags": 0, "n": 1, "on": 2, "id": 3})]
+    interpreter = _interpreter()
+    inputs = regopy_input.Handover(doc, slimmers)
+    for slimmer in slimmers * 2:
+        inputs.set(interpreter._impl, slimmer)
+        own = _interpreter()
+        own.set_input(slimmer.document(doc))
+        for query in TAKING_APART:
+            assert str(interpreter.query(query)) == str(own.query(query)), query
+
+
+def test_one_walk_protects_an_unsafe_string_for_each_slimmer(walk: str) -> None:
+    doc = {"parties": [{"id": "p", "name": 'say "hi"', "kind": "utility"}]}
+    slimmers = [Slimmer({"name": 0, "id": 1}), Slimmer({"kind": 0})]
+    interpreter = _interpreter()
+    inputs = regopy_input.Handover(doc, slimmers)
+    for slimmer in slimmers:
+        # the walk may protect a slimmed document holding no unsafe string: the output is restored alike
+        protected = inputs.set(interpreter._impl, slimmer)
+        handed = handed_document(doc, slimmer, protected)
+        assert str(interpreter.query("x := input")) == _read_back(lambda i: i.set_input(handed))
+        assert protected or slimmer is slimmers[1]
+
+
+def test_one_walk_refuses_a_slimmer_it_was_not_made_for() -> None:
+    inputs = regopy_input.Handover(SLIMMED, SLIMMERS[:2])
+    with pytest.raises(ValueError, match="not walked for"):
+        inputs.set(_interpreter()._impl, Slimmer(RANKING))
 
 
 def _hand(doc: dict, slimmer: Slimmer) -> bool:
