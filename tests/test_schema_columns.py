@@ -166,3 +166,25 @@ def test_one_bad_value_among_many_alike_is_found(field: str, bad: Any, generated
     assert schema_columns.valid(SCHEMA, doc) == _cerberus(doc)
     doc = copy.deepcopy(generated)
     assert schema_columns.valid(SCHEMA, doc) is _cerberus(doc) is True
+
+
+@pytest.mark.parametrize("row", [0, 6, 7, -1])
+@pytest.mark.parametrize("change", ["bad value", "missing key", "extra key", "bad nested"])
+def test_rows_taken_a_few_at_a_time_give_the_same_verdict(monkeypatch: pytest.MonkeyPatch, generated: dict,
+                                                          row: int, change: str) -> None:
+    # a collection is taken apart into columns a few rows at a time: a bad row in the first, a
+    # middle or the last of them decides the verdict as in one pass
+    monkeypatch.setattr(schema_columns, "ROWS_AT_ONCE", 7)
+    doc = copy.deepcopy(generated)
+    assert schema_columns.valid(SCHEMA, doc) is True
+    device = doc["devices"][row]
+    if change == "bad value":
+        device["count"] = -2
+    elif change == "missing key":
+        del device["kind"]
+    elif change == "extra key":
+        device["unexpected_field"] = 1
+    else:
+        device["span"]["line"] = "one"
+    assert schema_columns.valid(SCHEMA, doc) is False
+    assert _cerberus(doc) is False
