@@ -27,8 +27,10 @@ evaluation). With `--opa`, the same compiled input and policies are also evaluat
 command's wall time, the embedded engine's evaluation as a multiple of OPA's, and whether both
 engines gave the same rule results. With `--save-costs`, the median of what each run of the largest
 size recorded (each package's seconds, the hand-over's seconds per value) becomes the profile that
-balances a first run on a machine with no costs of its own (`engine/measured_costs.json`). Figures
-come from runs, never from assertions in the test suite.
+balances a first run on a machine with no costs of its own (`engine/measured_costs.json`). Last,
+a reading of the machine's speed before and after the runs (`sum(range(10**8))`), so that figures
+taken on different days can be told apart. Figures come from runs, never from assertions in the
+test suite.
 """
 from __future__ import annotations
 
@@ -307,6 +309,25 @@ def targets(by_size: dict[int, dict[str, float]]) -> list[str]:
     return verdicts
 
 
+# How fast this machine runs Python today: the seconds of `sum(range(10**8))`, 1.7 on the 2-core
+# machine the figures in the README were first taken on. A shared machine's speed drifts by a
+# third within hours; a reading beside the figures says how far.
+REFERENCE_S = 1.7
+
+
+def machine_reading() -> float:
+    """Seconds this process takes for `sum(range(10**8))`."""
+    started = time.perf_counter()
+    sum(range(10**8))
+    return time.perf_counter() - started
+
+
+def reading_line(before: float, after: float) -> str:
+    """What the machine readings around the runs say."""
+    return (f"machine: sum(range(10**8)) took {before:.2f} s before the runs and {after:.2f} s after "
+            f"({REFERENCE_S} s where the README's first figures were taken; more is a slower or busier machine)")
+
+
 def startup(runs: int) -> None:
     """Median wall time of a cold `amisec check` on riverside, the price of a pre-commit hook."""
     cmd = [sys.executable, "-m", "amisec.cli", "check", "deployments/riverside.ami", "-f", "lines"]
@@ -351,6 +372,7 @@ def main() -> None:
     from benchmarks.generate import generate
 
     recorded = []
+    before = machine_reading()
     runs: dict[int, list[dict[str, float]]] = {size: [] for size in args.sizes}
     with tempfile.TemporaryDirectory() as tmp:
         paths = {size: os.path.join(tmp, f"synthetic-{size}.ami") for size in args.sizes}
@@ -364,6 +386,7 @@ def main() -> None:
                 if args.save_costs and size == max(args.sizes):
                     recorded.append(_recorded_costs())
             print(f"run {turn + 1} of {args.runs} done for every size", file=sys.stderr)
+    after = machine_reading()
     by_size = {size: {k: statistics.median(r[k] for r in of_size) for k in of_size[0]} for size, of_size in runs.items()}
     rows = list(by_size.values())
     print(_table(rows))
@@ -378,6 +401,7 @@ def main() -> None:
     verdicts = targets(by_size)
     if verdicts:
         print("\ntargets (on a 2-core machine):\n" + "\n".join(f"- {line}" for line in verdicts))
+    print(f"\n{reading_line(before, after)}")
 
 
 def _save_costs(recorded: list[Costs | None]) -> None:

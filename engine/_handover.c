@@ -309,9 +309,9 @@ static bool read_api(PyObject *input, PyObject *functions, Api *api) {
  * spans, for a dict the context that chooses its fields) followed by its contents. Every input
  * built from it (`Tape.build`) reads only that array: a process that hands over one rule package
  * after another, each with the fields it names, walks the document, looks its values up and scans
- * every element's keys once instead of once per package. Dicts under a context keep the fields it holds (their union over
- * the packages the tape is for); `build` chooses each package's among them, in its rank order.
- * Addresses and layouts are those regopy_native verified for the release. */
+ * every element's keys once instead of once per package. Dicts under a context keep the fields it
+ * holds (their union over the packages the tape is for); `build` chooses each package's among
+ * them, in its rank order. Addresses and layouts are those regopy_native verified for the release. */
 
 enum { K_TERM, K_SCALAR, K_STRING, K_INT, K_FLOAT, K_TRUE, K_FALSE, K_NULL, K_ITEM, K_OBJECT, K_ARRAY, K_COUNT };
 enum { T_STR, T_INT, T_FLOAT, T_COUNT };

@@ -10,7 +10,8 @@ import pytest
 
 from amisec.engine.shares import Costs
 from benchmarks.generate import generate
-from benchmarks.run import PARTS_OF, STAGES, _parts_table, _ratios, _table, measure, median_costs
+from benchmarks.run import (PARTS_OF, STAGES, _parts_table, _ratios, _table, machine_reading, measure,
+                            median_costs, reading_line)
 
 FAKE = Path(__file__).resolve().parent / "opa_fake_cli.py"
 
@@ -144,3 +145,9 @@ def test_the_peak_counts_a_forked_childs_shared_pages_once() -> None:
     peak_mb = sampler.stop() / 2**20
     # 200 shared + 100 the child's own (+ two interpreters); the resident sizes added say 500
     assert 300 <= peak_mb < 400
+
+
+def test_the_machine_reading_beside_the_figures_says_how_fast_the_machine_was() -> None:
+    assert 0.01 < machine_reading() < 60
+    line = reading_line(1.234, 2.5)
+    assert "1.23 s before the runs and 2.50 s after" in line and "1.7 s" in line
