@@ -33,7 +33,31 @@ typedef struct {
     push_sized object;
     push_sized array;
     bool unsafe_seen;
+    int depth; /* of the container being pushed */
 } Api;
+
+/* Every walk recurses as deep as the document, with up to some 1.5 kB of C stack a level (a
+ * dict's fields in rank order): a deeper document is refused, whatever Python's own recursion
+ * limit (an engine input is a few levels deep). */
+#define MAX_DEPTH 1000
+
+/* Into a container at `*depth`: -1 with RecursionError set when the document is too deep. */
+static int enter(int *depth) {
+    if (*depth >= MAX_DEPTH) {
+        PyErr_SetString(PyExc_RecursionError, "a document nested too deep to hand to the engine");
+        return -1;
+    }
+    if (Py_EnterRecursiveCall(" while handing the input to the engine")) {
+        return -1;
+    }
+    ++*depth;
+    return 0;
+}
+
+static void leave(int *depth) {
+    --*depth;
+    Py_LeaveRecursiveCall();
+}
 
 /* The C-level return codes are OR-ed, as the Python walker does, and checked once by the caller;
  * -1 means a Python exception is set. */
@@ -122,11 +146,11 @@ static int push(Api *api, PyObject *value, uint32_t *bad) {
         return push_text(api, value, bad);
     }
     if (type == &PyDict_Type || type == &PyList_Type || type == &PyTuple_Type) {
-        if (Py_EnterRecursiveCall(" while handing the input to the engine")) {
+        if (enter(&api->depth) < 0) {
             return -1;
         }
         int done = type == &PyDict_Type ? push_dict(api, value, bad) : push_sequence(api, value, bad);
-        Py_LeaveRecursiveCall();
+        leave(&api->depth);
         return done;
     }
     if (type == &PyBool_Type) {
@@ -261,11 +285,11 @@ static int push_slim(Api *api, PyObject *value, PyObject *ranking, uint32_t *bad
     if (!dict && !(type == &PyList_Type && records(value))) {
         return push(api, value, bad);
     }
-    if (Py_EnterRecursiveCall(" while handing the input to the engine")) {
+    if (enter(&api->depth) < 0) {
         return -1;
     }
     int done = dict ? push_slim_dict(api, value, ranking, bad) : push_slim_list(api, value, ranking, bad);
-    Py_LeaveRecursiveCall();
+    leave(&api->depth);
     return done;
 }
 
@@ -287,7 +311,7 @@ static bool read_api(PyObject *input, PyObject *functions, Api *api) {
     }
     *api = (Api){
         at[0], (push_string)at[1], (push_int)at[2], (push_float)at[3], (push_bool)at[4],
-        (push_plain)at[5], (push_plain)at[6], (push_sized)at[7], (push_sized)at[8], false,
+        (push_plain)at[5], (push_plain)at[6], (push_sized)at[7], (push_sized)at[8], false, 0,
     };
     return true;
 }
@@ -324,6 +348,7 @@ enum { W_SCALAR, W_TRUE, W_FALSE, W_NULL, W_ARRAY, W_OBJECT };
 #define TAG_BITS 3
 #define WORD_MAX (UINT32_MAX >> TAG_BITS)
 #define UNSEEN UINT32_MAX
+#define NUMBER_ROOM 512
 
 typedef void (*create_fn)(void **slot, void *token);
 typedef void (*create_at_fn)(void **slot, void *token, void *location);
@@ -357,6 +382,7 @@ typedef struct {
     uint32_t *field_at; /* field number -> the key's position in `shared` (UNSEEN before it is met) */
     uint32_t *words;
     size_t used, room;
+    int depth; /* of the container being walked (the build goes no deeper) */
     Shared *shared;
     size_t count, shared_room;
     Shared fixed[3]; /* true, false, null */
@@ -437,17 +463,10 @@ static int too_large(void) {
     return -1;
 }
 
-/* `value`'s position among the distinct scalars (a str, int or float), its text remembered the
- * first time; -1 with an exception set. */
-static Py_ssize_t scalar_at(Tape *t, PyObject *value, int type) {
-    PyObject *found = PyDict_GetItemWithError(t->index[type], value);
-    if (found != NULL) {
-        return PyLong_AsSsize_t(found);
-    }
-    if (PyErr_Occurred()) {
-        return -1;
-    }
-    size_t pos = t->size, len;
+/* A scalar not seen before, known in `t->index[type]` by `key`: its text (for a float, `number`)
+ * added to the shared text; its position, or -1 with an exception set. */
+static Py_ssize_t new_scalar(Tape *t, PyObject *key, PyObject *value, int type, char number[NUMBER_ROOM], size_t len) {
+    size_t pos = t->size;
     if (type == T_STR) {
         Py_ssize_t size;
         const char *utf8 = PyUnicode_AsUTF8AndSize(value, &size);
@@ -459,8 +478,7 @@ static Py_ssize_t scalar_at(Tape *t, PyObject *value, int type) {
         }
         len = (size_t)size;
     } else {
-        char number[512];
-        if (number_text(value, type, number, sizeof number, &len) < 0) {
+        if (type == T_INT && number_text(value, type, number, NUMBER_ROOM, &len) < 0) {
             if (!PyErr_Occurred()) {
                 PyErr_SetString(PyExc_ValueError, "a number the engine cannot take");
             }
@@ -483,7 +501,7 @@ static Py_ssize_t scalar_at(Tape *t, PyObject *value, int type) {
         t->shared = grown, t->shared_room = room;
     }
     PyObject *position = PyLong_FromSize_t(t->count);
-    if (position == NULL || PyDict_SetItem(t->index[type], value, position) < 0) {
+    if (position == NULL || PyDict_SetItem(t->index[type], key, position) < 0) {
         Py_XDECREF(position);
         return -1;
     }
@@ -491,6 +509,33 @@ static Py_ssize_t scalar_at(Tape *t, PyObject *value, int type) {
     int kind = type == T_STR ? K_STRING : type == T_INT ? K_INT : K_FLOAT;
     t->shared[t->count] = (Shared){NULL, NULL, pos, len, kind};
     return (Py_ssize_t)t->count++;
+}
+
+/* `value`'s position among the distinct scalars (a str, int or float), its text remembered the
+ * first time; -1 with an exception set. A float is known by its text, the value the engine reads:
+ * 0.0 and -0.0 are equal in Python but not to the engine. */
+static Py_ssize_t scalar_at(Tape *t, PyObject *value, int type) {
+    char number[NUMBER_ROOM];
+    size_t len = 0;
+    PyObject *key = value, *text_key = NULL;
+    if (type == T_FLOAT) {
+        if (number_text(value, type, number, NUMBER_ROOM, &len) < 0) {
+            PyErr_SetString(PyExc_ValueError, "a number the engine cannot take");
+            return -1;
+        }
+        if ((key = text_key = PyBytes_FromStringAndSize(number, (Py_ssize_t)len)) == NULL) {
+            return -1;
+        }
+    }
+    Py_ssize_t at = -1;
+    PyObject *found = PyDict_GetItemWithError(t->index[type], key);
+    if (found != NULL) {
+        at = PyLong_AsSsize_t(found);
+    } else if (!PyErr_Occurred()) {
+        at = new_scalar(t, key, value, type, number, len);
+    }
+    Py_XDECREF(text_key);
+    return at;
 }
 
 static int scalar_type(PyObject *value) {
@@ -595,11 +640,11 @@ static int record(Tape *t, PyObject *value, Py_ssize_t context) {
         PyErr_Format(PyExc_ValueError, "cannot hand a %s to the engine", kind->tp_name);
         return -1;
     }
-    if (Py_EnterRecursiveCall(" while handing the input to the engine")) {
+    if (enter(&t->depth) < 0) {
         return -1;
     }
     int done = kind == &PyDict_Type ? record_dict(t, value, context) : record_sequence(t, value, context);
-    Py_LeaveRecursiveCall();
+    leave(&t->depth);
     return done;
 }
 

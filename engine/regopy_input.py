@@ -81,17 +81,14 @@ class Handover:
     """`doc` handed to an interpreter as each of `slimmers` slims it, one after another (`set`).
 
     Where the C extension makes the engine's nodes itself (`builds()`), the document is walked
-    once, for every field any of the slimmers keeps (`_handover.Tape`), and each input is built
-    from that walk alone: each element's keys are scanned and each value looked up once, not once
-    per rule package, and each distinct scalar's nodes are made once for all the inputs. Else
-    each `set` walks the document as `set_document` always did."""
+    once, for every field any of the slimmers keeps (`_Walk`), and each input is built from that
+    walk alone: each element's keys are scanned and each value looked up once, not once per rule
+    package. Else each `set` walks the document as `set_document` always did."""
 
     def __init__(self, doc: Mapping[str, Any], slimmers: Sequence[Slimmer]) -> None:
         self.doc = doc
         self.slimmers = tuple(slimmers)
-        self._tape: Any = None
-        self._contexts: list[tuple[str, bool]] = []  # per context: its top-level key, whether deep
-        self._fields: list[str] = []
+        self._walk: _Walk | None | bool = None  # False: one walk per slimmer
 
     def set(self, interpreter: int, slimmer: Slimmer) -> bool:
         """Set the document as `slimmer` (one of the slimmers) slims it; whether a protected copy
@@ -105,41 +102,25 @@ class Handover:
             return protected
         if not builds():
             return self._pushed(interpreter, slimmer)
-        if self._tape is None:
-            self._tape = self._walked()
-        if self._tape.unsafe:
+        walk = self._walk_for(slimmer)
+        if walk.tape.unsafe:
             set_value(interpreter, handed_document(self.doc, slimmer, True))
             return True
-        regopy_native.set_term(interpreter, self._tape.build(self._ranks(slimmer)))
+        regopy_native.set_term(interpreter, walk.tape.build(walk.ranks(slimmer)))
         return False
 
-    def _walked(self) -> Any:
-        """The tape of the document: a context per top-level key, keeping the fields any slimmer
-        keeps there (under `WHOLE`, the maps any slimmer names, each whole)."""
-        top = self.slimmers[0].top_level(self.doc)
-        kept: list[set[str]] = []
-        items = []
-        for key, value in top.items():
-            whole = key == Slimmer.WHOLE
-            names = (s.ranking if whole else s.ranking_of(key) for s in self.slimmers)
-            # interned: the document's keys are, so a field is found by identity
-            kept.append({sys.intern(name) for name in set().union(*names)})
-            self._contexts.append((key, not whole))
-            items.append((key, self.doc[key] if whole else value, len(items)))
-        self._fields = sorted(set().union(*kept))
-        number = {name: n for n, name in enumerate(self._fields)}
-        functions, tokens = regopy_native.building_blocks()
-        return _handover.Tape(functions, tokens, items, [{name: number[name] for name in names} for names in kept],
-                              tuple(deep for _, deep in self._contexts), len(self._fields))
-
-    def _ranks(self, slimmer: Slimmer) -> list[list[int]]:
-        """Per context, the rank `slimmer` gives each field (-1: left out); the maps under `WHOLE`
-        keep their order."""
-        ranks = []
-        for key, deep in self._contexts:
-            ranking = slimmer.ranking_of(key) if deep else dict.fromkeys(slimmer.ranking, 0)
-            ranks.append([ranking.get(name, -1) for name in self._fields])
-        return ranks
+    def _walk_for(self, slimmer: Slimmer) -> _Walk:
+        """The walk for every slimmer's fields; where it meets a value the engine refuses (kept by
+        some slimmer, perhaps by none of them alone), a walk for this slimmer's fields only, so
+        that only a slimmer whose own document holds such a value fails."""
+        if self._walk is None:
+            try:
+                self._walk = _Walk(self.doc, self.slimmers)
+            except (ValueError, OverflowError, RecursionError):
+                if len(self.slimmers) == 1:
+                    raise
+                self._walk = False
+        return self._walk or _Walk(self.doc, (slimmer,))
 
     def _pushed(self, interpreter: int, slimmer: Slimmer) -> bool:
         """Set through rego-cpp's input functions (no native build here)."""
@@ -151,6 +132,39 @@ class Handover:
             return False
         set_value(interpreter, handed_document(self.doc, slimmer, True))
         return True
+
+
+class _Walk:
+    """A document walked once (`_handover.Tape`) for the fields any of `slimmers` keeps: a context
+    per top-level key, keeping the fields any slimmer keeps under it (under `WHOLE`, the maps any
+    slimmer names, each whole)."""
+
+    def __init__(self, doc: Mapping[str, Any], slimmers: Sequence[Slimmer]) -> None:
+        kept: list[set[str]] = []
+        contexts: list[tuple[str, bool]] = []  # per context: its top-level key, whether deep
+        items = []
+        for key, value in slimmers[0].top_level(doc).items():
+            whole = key == Slimmer.WHOLE
+            names = (s.ranking if whole else s.ranking_of(key) for s in slimmers)
+            # interned: the document's keys are, so a field is found by identity
+            kept.append({sys.intern(name) for name in set().union(*names)})
+            contexts.append((key, not whole))
+            items.append((key, doc[key] if whole else value, len(items)))
+        fields = sorted(set().union(*kept))
+        number = {name: n for n, name in enumerate(fields)}
+        functions, tokens = regopy_native.building_blocks()
+        self.tape = _handover.Tape(functions, tokens, items, [{name: number[name] for name in names} for names in kept],
+                                   tuple(deep for _, deep in contexts), len(fields))
+        self.contexts, self.fields = contexts, fields
+
+    def ranks(self, slimmer: Slimmer) -> list[list[int]]:
+        """Per context, the rank `slimmer` gives each field (-1: left out); the maps under `WHOLE`
+        keep their order."""
+        ranks = []
+        for key, deep in self.contexts:
+            ranking = slimmer.ranking_of(key) if deep else dict.fromkeys(slimmer.ranking, 0)
+            ranks.append([ranking.get(name, -1) for name in self.fields])
+        return ranks
 
 
 def handed_document(doc: Mapping[str, Any], slimmer: Slimmer, protected: bool) -> dict[str, Any]:

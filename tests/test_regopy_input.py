@@ -18,6 +18,7 @@ VALUES = [
     {"a": 1, "b": -7, "c": 2.5, "d": True, "e": False, "f": None, "g": "text"},
     {"nested": {"list": [1, "two", [3.0, None], {"k": "v"}], "empty": {}, "none": []}},
     {"unicode": "Zürich – 東京 ✓", "big": 2**62, "small": -(2**63), "ids": ["m_0", "m_1", "m_0"]},
+    {"zeros": [0.0, -0.0, 0.0, -0.0], "alike": [1, 1.0, True, 0, 0.0, False]},  # equal in Python, not in JSON
     [{"id": "x"}, {"id": "y", "count": 0}],
     "just a string",
     ("a", "tuple"),
@@ -92,6 +93,27 @@ def test_a_deep_document_is_refused_not_crashed(walk: str) -> None:
     interpreter = _interpreter()
     with pytest.raises(RecursionError):
         set_value(interpreter._impl, deep)
+
+
+def test_a_document_deeper_than_the_walks_go_is_refused_whatever_the_recursion_limit(walk: str) -> None:
+    # the C walks recurse on the C stack: a raised Python limit must not let them overflow it
+    if walk == "python":
+        pytest.skip("the Python walk recurses on Python's own stack, bounded by its limit")
+    import sys
+
+    deep: dict = {"a": 1}
+    for _ in range(20_000):
+        deep = {"a": deep}
+    interpreter = _interpreter()
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(100_000)
+    try:
+        with pytest.raises(RecursionError, match="nested too deep"):
+            set_document(interpreter._impl, {"devices": [deep]}, Slimmer({"a": 0}))
+        with pytest.raises(RecursionError, match="nested too deep"):
+            set_value(interpreter._impl, {"meta": deep})
+    finally:
+        sys.setrecursionlimit(limit)
 
 
 def test_the_c_walk_is_built_wherever_a_c_compiler_is() -> None:
@@ -204,6 +226,20 @@ def test_one_walk_protects_an_unsafe_string_for_each_slimmer(walk: str) -> None:
         handed = handed_document(doc, slimmer, protected)
         assert str(interpreter.query("x := input")) == _read_back(lambda i: i.set_input(handed))
         assert protected or slimmer is slimmers[1]
+
+
+def test_a_value_only_the_slimmers_together_keep_fails_none_of_them(walk: str) -> None:
+    # `a.b` is kept by the union of the two slimmers' fields, by neither alone: a value there the
+    # engine cannot take fails only a slimmer that keeps it
+    doc = {"devices": [{"id": "d", "a": {"b": [[{"k": 2**70}]]}, "c": 2**70}]}
+    one, other, both = Slimmer({"id": 0, "a": 1}), Slimmer({"id": 0, "b": 1}), Slimmer({"c": 0})
+    interpreter = _interpreter()
+    inputs = regopy_input.Handover(doc, [one, other, both])
+    for slimmer in (one, other):
+        assert inputs.set(interpreter._impl, slimmer) is False
+        assert str(interpreter.query("x := input")) == _read_back(lambda i: i.set_input(slimmer.document(doc)))
+    with pytest.raises(OverflowError, match="too large"):
+        inputs.set(interpreter._impl, both)
 
 
 def test_one_walk_refuses_a_slimmer_it_was_not_made_for() -> None:
