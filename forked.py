@@ -15,6 +15,8 @@ import sys
 import threading
 from typing import Any, Callable
 
+from .gc_pause import gc_paused
+
 
 
 class ChildFailed(Exception):
@@ -61,7 +63,8 @@ class Forked:
         finally:
             self.cancel()
         try:
-            outcome, value = pickle.loads(data)
+            with gc_paused():  # millions of acyclic objects, which the collector would only rescan
+                outcome, value = pickle.loads(data)
         except Exception:  # noqa: BLE001 — nothing, or half a result: the child died writing it
             raise ChildFailed(f"the process {self.what} died ({_describe(status)})") from None
         if outcome == "error":

@@ -14,7 +14,7 @@ to the embedded engine; evaluate (on `--jobs` processes, fewer, or in groups of 
 over one after another when the memory available would not hold the inputs: the `plan` column says
 processes × most groups in one); render (join the engine's results into the report, write it as
 table and JSON); a second table holds the parts of compile and render. Each run is a fresh process,
-so memory and caches are per run, and the sizes take turns (a run of each, then the next run of
+with the garbage collector as the `amisec` program has it, so memory and caches are per run, and the sizes take turns (a run of each, then the next run of
 each), so a machine slower for a while slows every size alike. `peak MB` is the most anonymous
 memory the machine had in use during the run beyond what it had before (sampled: a page a forked
 child shares with its parent counts once; run the benchmark on an otherwise idle machine); `RSS sum
@@ -77,16 +77,14 @@ def measure(path: str, jobs: int | None = None, memory_mb: int | None = None, op
 
     from amisec.compiler import compile_source, element_count, source
     from amisec.engine import get_engine
+    from amisec.gc_pause import gc_paused
     from amisec.engine.memory import resident_bytes
     from amisec.policies.catalog import load_catalog
     from amisec.report import FORMATS
     from amisec.results.evaluate import evaluate_deployment
     from amisec.runner import controls_for
 
-    import gc
-
     times: dict[str, float] = {}
-    gc.disable()  # as amisec does in its bulk stages (parse, emit, hand-over, joining results)
 
     def stage(name: str, fn, *args):
         started = time.perf_counter()
@@ -111,8 +109,11 @@ def measure(path: str, jobs: int | None = None, memory_mb: int | None = None, op
     times.update(engine.timings)
     times["processes"] = len(engine.plan)
     times["groups"] = max(len(share) for share in engine.plan)
-    report = stage("results", lambda: evaluate_deployment(
-        catalog.rules, doc, raw, controls=controls_for(doc["deployment"]["standards"])))
+    def results():
+        with gc_paused():  # as `amisec check` joins them (runner._judged)
+            return evaluate_deployment(catalog.rules, doc, raw, controls=controls_for(doc["deployment"]["standards"]))
+
+    report = stage("results", results)
 
     def write():
         from amisec.results.model import Report
@@ -364,6 +365,11 @@ def main() -> None:
     if args.opa and shutil.which(args.opa) is None:
         ap.error(f"--opa: no binary {args.opa!r} (install Open Policy Agent, or name its path)")
     if args.measure:
+        from amisec.gc_pause import freeze_after_bulk_work
+
+        # the collector as the `amisec` program has it (`cli.run`): paused in bulk work (parse,
+        # emit, hand-over, joining results, a forked process's value), what that leaves frozen
+        freeze_after_bulk_work()
         print(json.dumps(measure(args.measure, args.jobs, args.memory, args.opa)), flush=True)
         os._exit(0)  # as `amisec` ends: without tearing down the engine's input (`cli.run`)
     if args.startup:

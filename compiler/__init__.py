@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import itertools
 import pickle
 import time
 from typing import Any, Iterator
@@ -66,7 +67,8 @@ def compile_source(source: Source, validate: bool = True, jobs: int | None = Non
         else:
             if outcome[0] == "problems":
                 raise InputError(*outcome[1])
-            doc, seconds = outcome[1]
+            sent, seconds = outcome[1]
+            doc = _received(sent)
             if timings is not None:
                 timings.update(seconds)  # the copy back counts as emitting, as a compaction would
                 timings["emit"] = timings.get("emit", 0.0) + time.perf_counter() - started - sum(seconds.values())
@@ -81,13 +83,38 @@ def compile_source(source: Source, validate: bool = True, jobs: int | None = Non
 APART_FROM_LINES = 30_000
 
 
+# A compiled input comes back from the compiling process a part of this many elements of each
+# collection at a time, each part pickled on its own: pickle keeps a table of every object it has
+# written, which for a whole utility-scale input outgrows the processor's cache (100k elements:
+# 0.23 -> 0.14 s to pickle, and a third fewer bytes; equal strings in two parts come back as two).
+ELEMENTS_PER_PART = 2048
+
+
 def _compiled_apart(source: Source, validate: bool, jobs: int | None) -> tuple[str, Any]:
-    """`_compiled` in a forked child: its input and stage seconds, or its diagnostics as a value."""
+    """`_compiled` in a forked child: its input (`_sent`) and stage seconds, or its diagnostics as
+    a value."""
     timings: dict[str, float] = {}
     try:
-        return "ok", (_compiled(source, validate, jobs, timings, compact=False), timings)
+        return "ok", (_sent(_compiled(source, validate, jobs, timings, compact=False)), timings)
     except InputError as err:
         return "problems", (err.diagnostics, err.sources)
+
+
+def _sent(doc: dict[str, Any]) -> list[tuple[str, bool, Any]]:
+    """The compiled input as the compiling process sends it: per top-level key, whether its value
+    is in parts, and the value or its pickled parts."""
+    return [(key, True, [pickle.dumps(value[at:at + ELEMENTS_PER_PART], protocol=pickle.HIGHEST_PROTOCOL)
+                         for at in range(0, len(value), ELEMENTS_PER_PART)])
+            if type(value) is list else (key, False, value)
+            for key, value in doc.items()]
+
+
+def _received(sent: list[tuple[str, bool, Any]]) -> dict[str, Any]:
+    """The compiled input `_sent` sent (nothing unpickled here comes from outside amisec's own
+    processes)."""
+    with gc_paused():  # millions of acyclic objects, which the collector would only rescan
+        return {key: list(itertools.chain.from_iterable(map(pickle.loads, value))) if in_parts else value
+                for key, in_parts, value in sent}
 
 
 def _compiled(source: Source, validate: bool, jobs: int | None, timings: dict[str, float] | None,

@@ -75,3 +75,15 @@ def test_a_compiling_process_that_dies_leaves_the_compilation_to_this_one(genera
     monkeypatch.setattr(compiler, "_compiled", dies_in_the_child)
     monkeypatch.setattr(compiler, "APART_FROM_LINES", 100)
     assert compile_text(generated, "synthetic.ami")["devices"]
+
+
+@needs_fork
+def test_an_input_sent_back_in_many_parts_equals_one_compiled_here(generated: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # every collection comes back in parts of 7 elements: in order, whole, its keys in order
+    monkeypatch.setattr(compiler, "APART_FROM_LINES", 10**9)
+    here = compile_text(generated, "synthetic.ami")
+    monkeypatch.setattr(compiler, "APART_FROM_LINES", 100)
+    monkeypatch.setattr(compiler, "ELEMENTS_PER_PART", 7)
+    apart = compile_text(generated, "synthetic.ami")
+    assert apart == here and list(apart) == list(here)
+    assert len(here["devices"]) > 7 * 3 and [list(d) for d in apart["devices"]] == [list(d) for d in here["devices"]]

@@ -81,3 +81,28 @@ def test_the_program_freezes() -> None:
     probe = "import amisec.cli as c, amisec.gc_pause as g\nc.main = lambda: print(g._freezing)\nc.run()\n"
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert (done.returncode, done.stdout.strip()) == (0, "True")
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="forking needs a POSIX system")
+def test_a_forked_processs_value_is_unpickled_with_the_collector_paused(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a compiled input or a parsed piece is millions of objects: a collection in the middle of
+    # unpickling them only rescans them (100k elements: four full collections, 0.3 s)
+    from amisec import forked
+
+    enabled_while_loading = []
+    real = forked.pickle.loads
+
+    def loads(data: bytes):
+        enabled_while_loading.append(gc.isenabled())
+        return real(data)
+
+    monkeypatch.setattr(forked.pickle, "loads", loads)
+    was = gc.isenabled()
+    gc.enable()
+    try:
+        assert forked.Forked(lambda: [[i] for i in range(1000)], "making lists").result()[-1] == [999]
+        assert gc.isenabled()
+    finally:
+        if not was:
+            gc.disable()
+    assert enabled_while_loading == [False]
