@@ -13,9 +13,10 @@ Stages: read the file; parse it into the model (in pieces, on `--jobs` processes
 to the embedded engine; evaluate (on `--jobs` processes, fewer, or in groups of packages handed
 over one after another when the memory available would not hold the inputs: the `plan` column says
 processes × most groups in one); render (join the engine's results into the report, write it as
-table and JSON); a second table holds the parts of compile and render. Each run is a fresh process,
-with the garbage collector as the `amisec` program has it, so memory and caches are per run, and the sizes take turns (a run of each, then the next run of
-each), so a machine slower for a while slows every size alike. `peak MB` is the most anonymous
+table and JSON); a second table holds the parts of compile and render. Each run is a fresh process
+with the garbage collector as the `amisec` program has it, so memory and caches are per run, and
+the sizes take turns (a run of each, then the next run of each), so a machine slower for a while
+slows every size alike. `peak MB` is the most anonymous
 memory the machine had in use during the run beyond what it had before (sampled: a page a forked
 child shares with its parent counts once; run the benchmark on an otherwise idle machine); `RSS sum
 MB`, the parent's and its largest child's maximum resident sizes added, counts shared pages twice.
