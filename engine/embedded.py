@@ -381,7 +381,10 @@ class EmbeddedEngine:
         """The value of `data.amisec.rules` for this input, as plain Python values."""
         session = self._session()
         available = self.memory_bytes if self.memory_bytes is not None else memory.available_bytes()
-        value = session.run(input_doc, self.jobs, available)
+        # the rule results of a large input are millions of acyclic objects, made in this process
+        # and in forked ones: a collection among them only rescans them
+        with gc_paused():
+            value = session.run(input_doc, self.jobs, available)
         self.timings = session.timings
         self.plan = session.plan
         if not isinstance(value, dict):

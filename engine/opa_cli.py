@@ -19,6 +19,8 @@ import threading
 import weakref
 from typing import Any, Mapping, Sequence
 
+from amisec.gc_pause import gc_paused
+
 from . import PolicyModule
 from .bundle import module_entry, standards_data, write_bundle
 from .errors import EngineError
@@ -135,7 +137,8 @@ class OpaCliEngine:
             raise EngineError(f"cannot run {self._binary}: {err.strerror or err}") from None
         finally:
             os.unlink(input_file)
-        return read_eval_output(done.stdout, done.stderr, done.returncode, self._paths)
+        with gc_paused():  # a large answer is millions of acyclic objects: a collection only rescans them
+            return read_eval_output(done.stdout, done.stderr, done.returncode, self._paths)
 
     def close(self) -> None:
         """Remove the temporary bundle now rather than at exit."""

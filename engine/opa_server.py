@@ -21,6 +21,8 @@ from urllib.parse import urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 
+from amisec.gc_pause import gc_paused
+
 from . import PolicyModule
 from .errors import EngineError
 from .opa_failures import (
@@ -301,11 +303,12 @@ class OpaServerEngine:
         """The value of `data.amisec.rules` for this input, as OPA computes it."""
         self.prepare()
         client = self._client
-        body = self._call(
-            "query",
-            lambda: client.query_rule(dict(input_doc), PACKAGE, RULE, query_params={"provenance": "true"}),
-        )
-        result = read_answer(body, self._preloaded, self._expected_revision)
+        with gc_paused():  # a large answer is millions of acyclic objects: a collection only rescans them
+            body = self._call(
+                "query",
+                lambda: client.query_rule(dict(input_doc), PACKAGE, RULE, query_params={"provenance": "true"}),
+            )
+            result = read_answer(body, self._preloaded, self._expected_revision)
         provenance = body.get("provenance") if isinstance(body, dict) else None
         if isinstance(provenance, dict) and isinstance(provenance.get("version"), str):
             self.version = f"OPA {provenance['version']}"

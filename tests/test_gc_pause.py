@@ -106,3 +106,22 @@ def test_a_forked_processs_value_is_unpickled_with_the_collector_paused(monkeypa
         if not was:
             gc.disable()
     assert enabled_while_loading == [False]
+
+
+def test_the_embedded_engine_evaluates_with_the_collector_paused(monkeypatch: pytest.MonkeyPatch) -> None:
+    # hand-overs and rule results, in this process and in the forked ones, are millions of
+    # acyclic objects at utility scale: collections among them cost the hand-over a tenth
+    from amisec.engine import embedded
+    from amisec.policies.catalog import load_catalog
+
+    enabled_while_running = []
+    monkeypatch.setattr(embedded._Session, "run", lambda self, *args: enabled_while_running.append(gc.isenabled()) or {})
+    was = gc.isenabled()
+    gc.enable()
+    try:
+        assert embedded.EmbeddedEngine(load_catalog().files).evaluate({"devices": []}) == {}
+        assert gc.isenabled()
+    finally:
+        if not was:
+            gc.disable()
+    assert enabled_while_running == [False]
