@@ -88,7 +88,8 @@ class Handover:
     def __init__(self, doc: Mapping[str, Any], slimmers: Sequence[Slimmer]) -> None:
         self.doc = doc
         self.slimmers = tuple(slimmers)
-        self._walk: _Walk | None | bool = None  # False: one walk per slimmer
+        self._walk: _Walk | None = None
+        self._walk_each = False  # the walk for every slimmer met a value the engine refuses
 
     def set(self, interpreter: int, slimmer: Slimmer) -> bool:
         """Set the document as `slimmer` (one of the slimmers) slims it; whether a protected copy
@@ -113,13 +114,13 @@ class Handover:
         """The walk for every slimmer's fields; where it meets a value the engine refuses (kept by
         some slimmer, perhaps by none of them alone), a walk for this slimmer's fields only, so
         that only a slimmer whose own document holds such a value fails."""
-        if self._walk is None:
+        if self._walk is None and not self._walk_each:
             try:
                 self._walk = _Walk(self.doc, self.slimmers)
             except (ValueError, OverflowError, RecursionError):
                 if len(self.slimmers) == 1:
                     raise
-                self._walk = False
+                self._walk_each = True
         return self._walk or _Walk(self.doc, (slimmer,))
 
     def _pushed(self, interpreter: int, slimmer: Slimmer) -> bool:
