@@ -115,7 +115,7 @@ def test_the_embedded_engine_evaluates_with_the_collector_paused(monkeypatch: py
     from amisec.policies.catalog import load_catalog
 
     enabled_while_running = []
-    monkeypatch.setattr(embedded._Session, "run", lambda self, *args: enabled_while_running.append(gc.isenabled()) or {})
+    monkeypatch.setattr(embedded._Session, "_run", lambda self, *args: enabled_while_running.append(gc.isenabled()) or {})
     was = gc.isenabled()
     gc.enable()
     try:
