@@ -36,7 +36,6 @@ test suite.
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 import os
 import shutil
@@ -44,163 +43,18 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
+
+from .machine import PeakMemory, machine_reading, reading_line
+from .stages import SPLIT_PARTS, STAGES, measure
+from .verdicts import STARTUP_S, parts_table, ratios, table, targets
 
 if TYPE_CHECKING:  # imported where used: the runner starts before amisec is loaded
     from amisec.engine.shares import Costs
 
-# Each stage of `amisec check` and the parts of it that are timed apart.
-PARTS_OF = {
-    "read": ("read",),
-    "parse": ("parse",),
-    "compile": ("resolve", "emit"),
-    "validate": ("validate",),
-    "handover": ("handover",),
-    "evaluate": ("evaluate",),
-    "render": ("results", "write"),
-}
-STAGES = tuple(PARTS_OF)
-_SPLIT = tuple((stage, part) for stage, parts in PARTS_OF.items() if len(parts) > 1 for part in parts)
-SPLIT_PARTS = tuple(part for _, part in _SPLIT)
-# What amisec itself does when another engine (`--engine opa`) evaluates: every stage but the
-# embedded engine's hand-over and evaluation.
-AMISEC_SIDE = tuple(s for s in STAGES if s not in ("handover", "evaluate"))
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def measure(path: str, jobs: int | None = None, memory_mb: int | None = None, opa: str | None = None) -> dict[str, float]:
-    """One run of every stage on one file (called in a fresh process by `main`)."""
-    import io
-    import resource
-
-    from amisec.compiler import compile_source, element_count, source
-    from amisec.engine import get_engine
-    from amisec.gc_pause import gc_paused
-    from amisec.engine.memory import resident_bytes
-    from amisec.policies.catalog import load_catalog
-    from amisec.report import FORMATS
-    from amisec.results.evaluate import evaluate_deployment
-    from amisec.runner import controls_for
-
-    times: dict[str, float] = {}
-
-    def stage(name: str, fn, *args):
-        started = time.perf_counter()
-        value = fn(*args)
-        times[name] = time.perf_counter() - started
-        print(f"{name} {times[name]:.2f}s", file=sys.stderr, flush=True)  # a late failure keeps the rest
-        return value
-
-    src = stage("read", source.read, path)
-    compiled: dict[str, float] = {}
-    doc = compile_source(src, jobs=jobs, timings=compiled)  # as `amisec check` compiles it
-    times.update(compiled)
-    for name in ("parse", "resolve", "emit", "validate"):
-        print(f"{name} {times[name]:.2f}s", file=sys.stderr, flush=True)
-    catalog = load_catalog()
-    # `--memory` as a machine or container of that size: evaluation may use what this process
-    # does not hold already, as amisec reads it off a container's limit and usage
-    left = max(0, memory_mb * 2**20 - resident_bytes()) if memory_mb else None
-    engine = get_engine("embedded", modules=catalog.files, jobs=jobs, memory_bytes=left)
-    engine.prepare()
-    raw = engine.evaluate(doc)
-    times.update(engine.timings)
-    times["processes"] = len(engine.plan)
-    times["groups"] = max(len(share) for share in engine.plan)
-    def results():
-        with gc_paused():  # as `amisec check` joins them (runner._judged)
-            return evaluate_deployment(catalog.rules, doc, raw, controls=controls_for(doc["deployment"]["standards"]))
-
-    report = stage("results", results)
-
-    def write():
-        from amisec.results.model import Report
-
-        whole = Report("bench", engine.name, engine.version, catalog.digest, "1970-01-01T00:00:00Z", (report,))
-        for fmt in ("table", "json"):
-            FORMATS[fmt].render(whole, io.StringIO())
-
-    stage("write", write)
-    times.update({name: sum(times[part] for part in parts) for name, parts in PARTS_OF.items()})
-    if opa:
-        judge = functools.partial(evaluate_deployment, catalog.rules, doc,
-                                  controls=controls_for(doc["deployment"]["standards"]))
-        times.update(opa_evaluation(opa, catalog.files, doc, lambda other: judge(other).results == report.results))
-    times["elements"] = element_count(doc)
-    # an upper bound: pages a forked child shares with this process count in both
-    times["rss_sum_mb"] = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-                           + resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
-    return times
-
-
-def memory_in_use() -> int:
-    """Bytes of anonymous memory (heaps, engine inputs; a page shared by forked processes once)
-    the machine has in use, where Linux says (`AnonPages`); elsewhere total less available."""
-    try:
-        with open("/proc/meminfo", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("AnonPages:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    import psutil
-
-    memory = psutil.virtual_memory()
-    return memory.total - memory.available
-
-
-class PeakMemory:
-    """The most memory in use (`memory_in_use`) beyond what was in use when sampling began,
-    sampled every `every` seconds in a thread: what a run of processes takes, a page a forked
-    child shares with its parent counted once, as the machine holds it. One read of the kernel's
-    counters per sample, so it does not slow the run it measures, as reading every process's page
-    tables for proportional set sizes did (11 s of CPU in a 30 s run at 100k elements); it counts
-    whatever else runs too, so benchmark an otherwise idle machine."""
-
-    def __init__(self, every: float = 0.05) -> None:
-        self._every, self._base = every, memory_in_use()
-        self._done = threading.Event()
-        self.peak = 0
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-        self._thread.start()
-
-    def _sample(self) -> None:
-        while not self._done.is_set():
-            self.peak = max(self.peak, memory_in_use() - self._base)
-            self._done.wait(self._every)
-
-    def stop(self) -> int:
-        """Stop sampling; the peak in bytes."""
-        self._done.set()
-        self._thread.join()
-        return self.peak
-
-
-def opa_evaluation(binary: str, modules: list, doc: dict, same: Callable[[dict], bool]) -> dict[str, float]:
-    """`opa eval --metrics` of the same input and policies: OPA's query evaluation seconds (its
-    `timer_rego_query_eval_ns`; the whole command's when it reports none), the command's wall
-    seconds, and 1.0 when `same` finds OPA's raw output judged as the embedded engine's was
-    (0.0 otherwise)."""
-    from amisec.engine.bundle import standards_data, write_bundle
-    from amisec.engine.opa_cli import eval_command, read_eval_output
-
-    with tempfile.TemporaryDirectory() as tmp:
-        bundle, input_file = os.path.join(tmp, "bundle.tar.gz"), os.path.join(tmp, "input.json")
-        write_bundle(bundle, modules, standards_data())
-        with open(input_file, "w", encoding="utf-8") as fh:
-            json.dump(doc, fh, ensure_ascii=False)
-        started = time.perf_counter()
-        done = subprocess.run(eval_command(binary, bundle, input_file, metrics=True),
-                              capture_output=True, text=True, check=False)
-        wall = time.perf_counter() - started
-    value = read_eval_output(done.stdout, done.stderr, done.returncode, {})
-    metrics = json.loads(done.stdout).get("metrics") or {}
-    evaluated = metrics.get("timer_rego_query_eval_ns")
-    return {"opa_evaluate": evaluated / 1e9 if isinstance(evaluated, (int, float)) else wall,
-            "opa_wall": wall, "opa_same": float(same(value))}
 
 
 def _one_run(path: str, jobs: int | None, memory_mb: int | None, opa: str | None = None) -> dict[str, float]:
@@ -239,95 +93,6 @@ def median_costs(recorded: list[Costs]) -> Costs:
     packages = recorded[0].seconds
     return Costs({p: statistics.median(c.seconds[p] for c in recorded) for p in packages},
                  statistics.median(c.per_value for c in recorded))
-
-
-def _table(rows: list[dict[str, float]]) -> str:
-    from tabulate import tabulate
-
-    headers = ["elements", *STAGES, "stages s", "wall s", "amisec side s", "peak MB", "RSS sum MB", "plan"]
-    body = [[int(r["elements"]), *(f"{r[s]:.2f}" for s in STAGES), f"{sum(r[s] for s in STAGES):.2f}",
-             f"{r['wall']:.2f}" if "wall" in r else "-", f"{sum(r[s] for s in AMISEC_SIDE):.2f}",
-             f"{r['peak_mb']:.0f}" if "peak_mb" in r else "-", f"{r['rss_sum_mb']:.0f}",
-             f"{r['processes']:.0f}×{r['groups']:.0f}"]
-            for r in rows]
-    if all("opa_evaluate" in r for r in rows):
-        headers += ["opa eval", "opa wall", "eval ÷ opa", "same results"]
-        for line, r in zip(body, rows):
-            line += [f"{r['opa_evaluate']:.2f}", f"{r['opa_wall']:.2f}",
-                     f"{r['evaluate'] / r['opa_evaluate']:.1f}" if r["opa_evaluate"] else "-",
-                     "yes" if r["opa_same"] == 1.0 else "NO"]
-    return tabulate(body, headers=headers, tablefmt="github", disable_numparse=True, stralign="right")
-
-
-def _parts_table(rows: list[dict[str, float]]) -> str:
-    """The parts of the stages timed in parts (compile: resolve, emit; render: results, write)."""
-    from tabulate import tabulate
-
-    headers = ["elements", *(f"{stage}: {part}" for stage, part in _SPLIT)]
-    body = [[int(r["elements"]), *(f"{r[p]:.2f}" for p in SPLIT_PARTS)] for r in rows]
-    return tabulate(body, headers=headers, tablefmt="github", disable_numparse=True, stralign="right")
-
-
-def _ratios(first: dict[str, float], last: dict[str, float], names: tuple[str, ...]) -> str:
-    """t(last) / t(first) of each name, but of times too short to divide (under 5 ms)."""
-    return ", ".join(f"{n} {last[n] / first[n]:.1f}" for n in names if first[n] > 0.005)
-
-
-# What amisec is held to (on a 2-core machine): the wall seconds end to end of a typical
-# deployment cold and of generated ones of 10k and 100k elements, the amisec side at 100k, the peak
-# memory at 100k, the growth of each stage from 10k to 100k, and evaluation beside OPA's.
-STARTUP_S = 0.5
-WALL_S = {10_000: 5.0, 100_000: 30.0}
-AMISEC_SIDE_S = 15.0
-PEAK_MB = 2048.0
-GROWTH = 12.0
-OPA_TIMES = 3.0
-
-
-def targets(by_size: dict[int, dict[str, float]]) -> list[str]:
-    """Each target the medians of these sizes (generated with these element counts) can judge:
-    what it asks, the figure, and whether it is met."""
-    verdicts: list[str] = []
-
-    def judge(what: str, figure: float, limit: float, unit: str) -> None:
-        shown = f"{figure:,.0f}" if unit == " MB" else f"{figure:.2f}" if unit == " s" else f"{figure:.1f}"
-        verdicts.append(f"{what} ≤ {limit:,g}{unit}: {shown}{unit}, {'met' if figure <= limit else 'MISSED'}")
-
-    for size, limit in WALL_S.items():
-        if size in by_size:
-            judge(f"{size:,} elements end to end", by_size[size]["wall"], limit, " s")
-    large = by_size.get(100_000)
-    if large:
-        judge("100,000 elements, amisec side", sum(large[s] for s in AMISEC_SIDE), AMISEC_SIDE_S, " s")
-        judge("100,000 elements, peak memory", large["peak_mb"], PEAK_MB, " MB")
-    small = by_size.get(10_000)
-    if small and large:
-        growth = {s: large[s] / small[s] for s in STAGES if small[s] > 0.005}
-        worst = max(growth, key=growth.__getitem__)
-        judge(f"t(100,000) / t(10,000) of each stage (the most: {worst})", growth[worst], GROWTH, "×")
-    for size, row in by_size.items():
-        if row.get("opa_evaluate"):
-            judge(f"{size:,} elements, evaluation as a multiple of OPA's", row["evaluate"] / row["opa_evaluate"], OPA_TIMES, "×")
-    return verdicts
-
-
-# How fast this machine runs Python today: the seconds of `sum(range(10**8))`, 1.7 on the 2-core
-# machine the figures in the README were first taken on. A shared machine's speed drifts by a
-# third within hours; a reading beside the figures says how far.
-REFERENCE_S = 1.7
-
-
-def machine_reading() -> float:
-    """Seconds this process takes for `sum(range(10**8))`."""
-    started = time.perf_counter()
-    sum(range(10**8))
-    return time.perf_counter() - started
-
-
-def reading_line(before: float, after: float) -> str:
-    """What the machine readings around the runs say."""
-    return (f"machine: sum(range(10**8)) took {before:.2f} s before the runs and {after:.2f} s after "
-            f"({REFERENCE_S} s where the README's first figures were taken; more is a slower or busier machine)")
 
 
 def startup(runs: int) -> None:
@@ -396,15 +161,15 @@ def main() -> None:
     after = machine_reading()
     by_size = {size: {k: statistics.median(r[k] for r in of_size) for k in of_size[0]} for size, of_size in runs.items()}
     rows = list(by_size.values())
-    print(_table(rows))
-    print(f"\nparts of compile and render:\n{_parts_table(rows)}")
+    print(table(rows))
+    print(f"\nparts of compile and render:\n{parts_table(rows)}")
     if args.save_costs:
         _save_costs(recorded)
     if len(rows) > 1:
         first, last = rows[0], rows[-1]
         print(f"\nt({int(last['elements'])}) / t({int(first['elements'])}), size ratio "
-              f"{last['elements'] / first['elements']:.0f}: per stage {_ratios(first, last, STAGES)}; "
-              f"parts {_ratios(first, last, SPLIT_PARTS)}")
+              f"{last['elements'] / first['elements']:.0f}: per stage {ratios(first, last, STAGES)}; "
+              f"parts {ratios(first, last, SPLIT_PARTS)}")
     verdicts = targets(by_size)
     if verdicts:
         print("\ntargets (on a 2-core machine):\n" + "\n".join(f"- {line}" for line in verdicts))

@@ -10,8 +10,10 @@ import pytest
 
 from amisec.engine.shares import Costs
 from benchmarks.generate import generate
-from benchmarks.run import (PARTS_OF, STAGES, _parts_table, _ratios, _table, machine_reading, measure,
-                            median_costs, reading_line)
+from benchmarks.machine import PeakMemory, machine_reading, reading_line
+from benchmarks.run import _one_run, median_costs
+from benchmarks.stages import AMISEC_SIDE, PARTS_OF, STAGES, measure
+from benchmarks.verdicts import parts_table, ratios, table, targets
 
 FAKE = Path(__file__).resolve().parent / "opa_fake_cli.py"
 
@@ -48,7 +50,7 @@ def test_a_run_times_every_stage_and_compares_with_opa(plan: str, fake_opa: str)
     assert times["elements"] == pytest.approx(300, abs=40)
     assert times["opa_evaluate"] > 0 and times["opa_wall"] >= times["opa_evaluate"]
     assert times["opa_same"] == 1.0
-    assert _cells(_table([times]))["same results"] == "yes"
+    assert _cells(table([times]))["same results"] == "yes"
 
 
 def test_a_different_opa_result_is_reported(plan: str, fake_opa: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -69,20 +71,18 @@ def test_a_different_opa_result_is_reported(plan: str, fake_opa: str, monkeypatc
     monkeypatch.setattr(opa_cli, "read_eval_output", one_violation_fewer)
     times = measure(plan, jobs=1, opa=fake_opa)
     assert times["opa_same"] == 0.0
-    assert _cells(_table([times]))["same results"] == "NO"
+    assert _cells(table([times]))["same results"] == "NO"
 
 
 def test_a_table_without_opa_figures_has_no_opa_columns(plan: str) -> None:
-    assert "opa" not in _table([measure(plan, jobs=1)])
+    assert "opa" not in table([measure(plan, jobs=1)])
 
 
 def test_a_run_in_its_own_process_has_its_wall_time_and_amisec_side(plan: str, fake_opa: str) -> None:
-    from benchmarks.run import AMISEC_SIDE, _one_run
-
     row = _one_run(plan, 1, None, fake_opa)
     # the process's wall time, OPA's part taken out, holds every stage and the start-up besides
     assert sum(row[s] for s in STAGES) < row["wall"]
-    cells = _cells(_table([row]))
+    cells = _cells(table([row]))
     assert float(cells["wall s"]) == pytest.approx(row["wall"], abs=0.01)
     assert float(cells["amisec side s"]) == pytest.approx(sum(row[s] for s in AMISEC_SIDE), abs=0.01)
     assert set(AMISEC_SIDE) == set(STAGES) - {"handover", "evaluate"}
@@ -91,15 +91,13 @@ def test_a_run_in_its_own_process_has_its_wall_time_and_amisec_side(plan: str, f
 def test_the_parts_table_and_ratios_name_each_part_under_its_stage() -> None:
     small = {"elements": 10, **{p: 0.1 for parts in PARTS_OF.values() for p in parts}, "write": 0.001}
     large = {**{k: v * 11 for k, v in small.items()}, "resolve": 1.3}
-    assert _cells(_parts_table([small, large])) == {
+    assert _cells(parts_table([small, large])) == {
         "elements": "10", "compile: resolve": "0.10", "compile: emit": "0.10", "render: results": "0.10", "render: write": "0.00"}
     # a part too short to divide (1 ms) is left out rather than shown as a ratio of noise
-    assert _ratios(small, large, ("resolve", "emit", "write")) == "resolve 13.0, emit 11.0"
+    assert ratios(small, large, ("resolve", "emit", "write")) == "resolve 13.0, emit 11.0"
 
 
 def test_each_target_the_sizes_can_judge_is_judged() -> None:
-    from benchmarks.run import targets
-
     stages = {p: 0.1 for parts in PARTS_OF.values() for p in parts}
     small = {"elements": 10_335, **stages, **{s: 0.1 for s in STAGES}, "wall": 2.3, "peak_mb": 144}
     large = {**{k: v * 10 for k, v in small.items()}, "parse": 1.3, "wall": 31.0, "peak_mb": 2100,
@@ -137,8 +135,6 @@ os.wait()
 
 def test_the_peak_counts_a_forked_childs_shared_pages_once() -> None:
     import subprocess
-
-    from benchmarks.run import PeakMemory
 
     sampler = PeakMemory()
     subprocess.run([sys.executable, "-c", HOLDER], check=True)
