@@ -674,23 +674,8 @@ static int record_top(Tape *t, PyObject *items) {
 
 /* ---- a build: the words into nodes ---- */
 
-static Shared *shared_fixed(Tape *t, int which) {
-    Shared *s = &t->fixed[which];
-    if (s->scalar == NULL) {
-        Location at = t->at;
-        at.pos = FIXED_AT[which], at.len = strlen(FIXED_TEXT[which]);
-        void *leaf = NULL;
-        t->create_at(&leaf, &t->tokens[K_TRUE + which], &at);
-        s->scalar = node_with(t, K_SCALAR, &leaf, 1);
-        t->release(leaf);
-        s->term = node_with(t, K_TERM, &s->scalar, 1);
-    }
-    return s;
-}
-
-/* The distinct scalar at `position`, its nodes made the first time the build takes it. */
-static Shared *shared_scalar(Tape *t, uint32_t position) {
-    Shared *s = &t->shared[position];
+/* A scalar's nodes, made the first time the build takes it. */
+static Shared *shared_nodes(Tape *t, Shared *s) {
     if (s->scalar == NULL) {
         Location at = t->at;
         at.pos = s->pos, at.len = s->len;
@@ -769,7 +754,7 @@ static void *replay_object(Tape *t, size_t at, int32_t *const *ranks) {
         if (value == NULL) {
             break;
         }
-        void *pair[2] = {shared_scalar(t, chosen[made].key)->term, value};
+        void *pair[2] = {shared_nodes(t, &t->shared[chosen[made].key])->term, value};
         nodes[made] = node_with(t, K_ITEM, pair, 2);
         if (value_owned) {
             t->release(value);
@@ -819,7 +804,7 @@ static void *replay(Tape *t, size_t at, int32_t *const *ranks, bool in_term, boo
     uint32_t word = t->words[at], tag = word & ((1u << TAG_BITS) - 1);
     *owned = false;
     if (tag == W_SCALAR || tag == W_TRUE || tag == W_FALSE || tag == W_NULL) {
-        Shared *s = tag == W_SCALAR ? shared_scalar(t, word >> TAG_BITS) : shared_fixed(t, (int)(tag - W_TRUE));
+        Shared *s = shared_nodes(t, tag == W_SCALAR ? &t->shared[word >> TAG_BITS] : &t->fixed[tag - W_TRUE]);
         return in_term ? s->term : s->scalar;
     }
     void *node = tag == W_ARRAY ? replay_array(t, at, ranks) : replay_object(t, at, ranks);
@@ -952,6 +937,7 @@ static PyObject *tape_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) 
         ready = (t->index[i] = PyDict_New()) != NULL;
     }
     for (int i = 0; ready && i < 3; i++) {
+        t->fixed[i] = (Shared){NULL, NULL, FIXED_AT[i], strlen(FIXED_TEXT[i]), K_TRUE + i};
         ready = add_text(t, FIXED_TEXT[i], strlen(FIXED_TEXT[i])) == 0;
     }
     ready = ready && record_top(t, items) == 0;
